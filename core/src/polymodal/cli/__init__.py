@@ -1,0 +1,1 @@
+"""The ``polymodal`` command line."""

@@ -1,0 +1,96 @@
+"""The static key/value cache of incremental decoding.
+
+One :class:`KVCache` lives for one generate call. Self-attention keys and values of all decoder layers sit
+in two preallocated tensors (``[L, B, H, T_max, dh]``) that each step fills in place at its position, so a
+step allocates nothing for the prefix and never re-embeds it. Cross-attention keys and values depend only
+on the encoder output: they are computed once, when the cache is made, and reused at every step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+__all__ = ["KVCache"]
+
+
+@dataclass
+class KVCache:
+    """Preallocated decoder state for incremental decoding.
+
+    Build it with :meth:`polymodal.model.EncoderDecoder.new_cache`, not directly.
+
+    Attributes:
+        self_k, self_v: ``[L, B, H, T_max, dh]`` self-attention keys/values; positions ``< length`` are
+            filled.
+        cross_k, cross_v: ``[L, B, H, S, dh]`` encoder keys/values, or None when the batch has no encoder
+            output (decoder-only tasks).
+        cross_mask: ``[B, 1, 1, S]``, True where an encoder position may be attended, or None when every
+            position may.
+        cross_scale: ``[B, 1, 1]`` zero for rows without any encoder position, or None.
+        length: number of decoder positions already in the cache.
+    """
+
+    self_k: Tensor
+    self_v: Tensor
+    cross_k: Tensor | None
+    cross_v: Tensor | None
+    cross_mask: Tensor | None
+    cross_scale: Tensor | None
+    length: int = 0
+
+    @property
+    def batch_size(self) -> int:
+        """Number of rows (hypotheses) in the cache."""
+        return self.self_k.shape[1]
+
+    @property
+    def max_len(self) -> int:
+        """Number of decoder positions the cache can hold."""
+        return self.self_k.shape[3]
+
+    def layer(self, i: int) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        """Return ``(self_k, self_v, cross_k, cross_v)`` of decoder layer ``i``."""
+        ck = None if self.cross_k is None else self.cross_k[i]
+        cv = None if self.cross_v is None else self.cross_v[i]
+        return self.self_k[i], self.self_v[i], ck, cv
+
+    def reorder(self, index: Tensor) -> None:
+        """Make row ``j`` a copy of old row ``index[j]`` in the self-attention cache (beam search).
+
+        Only filled positions are copied. Cross-attention keys/values are left alone: beam search only
+        permutes hypotheses of the same source row, whose encoder keys/values are identical. Use
+        :meth:`select_rows` to change the set of source rows.
+
+        Args:
+            index: ``LongTensor[B]`` of row indices on the cache's device.
+        """
+        n = self.length
+        if n == 0:
+            return
+        self.self_k[:, :, :, :n] = self.self_k[:, :, :, :n].index_select(1, index)
+        self.self_v[:, :, :, :n] = self.self_v[:, :, :, :n].index_select(1, index)
+
+    def select_rows(self, index: Tensor) -> None:
+        """Keep only rows ``index`` (in that order) everywhere, shrinking the batch.
+
+        Generators call this when some rows have finished, so that finished rows cost nothing more.
+        """
+        self.self_k = self.self_k.index_select(1, index)
+        self.self_v = self.self_v.index_select(1, index)
+        if self.cross_k is not None:
+            self.cross_k = self.cross_k.index_select(1, index)
+            self.cross_v = self.cross_v.index_select(1, index)  # type: ignore[union-attr]
+        if self.cross_mask is not None:
+            self.cross_mask = self.cross_mask.index_select(0, index)
+        if self.cross_scale is not None:
+            self.cross_scale = self.cross_scale.index_select(0, index)
+
+    @staticmethod
+    def empty_like_layout(n_layers: int, batch: int, n_heads: int, max_len: int, head_dim: int,
+                          dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:
+        """Allocate uninitialised self-attention key and value buffers."""
+        shape = (n_layers, batch, n_heads, max_len, head_dim)
+        return (torch.empty(shape, dtype=dtype, device=device),
+                torch.empty(shape, dtype=dtype, device=device))

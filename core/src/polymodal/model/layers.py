@@ -1,0 +1,219 @@
+"""Pre-LayerNorm Transformer blocks: attention, feed-forward, encoder and decoder layers.
+
+Attention runs through :func:`torch.nn.functional.scaled_dot_product_attention` so that PyTorch picks its
+fused kernel (flash attention on CPU and GPU). Query, key and value come from one fused projection in
+self-attention (one matmul instead of three), key and value from one fused projection in
+cross-attention. The decoder layer has two entry points that share weights: a full pass over a whole
+sequence (training) and an incremental pass that appends new keys/values to a preallocated cache in place
+(generation), so a decoding step never recomputes the prefix.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .config import ModelConfig
+
+__all__ = ["SelfAttention", "CrossAttention", "FeedForward", "EncoderLayer", "DecoderLayer"]
+
+
+def _split_heads(x: Tensor, n_heads: int) -> Tensor:
+    """``[B, T, H*dh] -> [B, H, T, dh]`` (a view)."""
+    b, t, d = x.shape
+    return x.view(b, t, n_heads, d // n_heads).transpose(1, 2)
+
+
+def _merge_heads(x: Tensor) -> Tensor:
+    """``[B, H, T, dh] -> [B, T, H*dh]``."""
+    b, h, t, dh = x.shape
+    return x.transpose(1, 2).reshape(b, t, h * dh)
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with a fused query/key/value projection.
+
+    Args:
+        d_model: model width.
+        n_heads: number of heads.
+        attention_dropout: dropout on attention probabilities while training.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, attention_dropout: float = 0.0) -> None:
+        super().__init__()
+        self.n_heads = n_heads
+        self.attention_dropout = attention_dropout
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+
+    def _qkv(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        b, t, d = x.shape
+        qkv = self.qkv(x).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        return qkv[0], qkv[1], qkv[2]
+
+    def forward(self, x: Tensor, attn_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
+        """Attend over the whole of ``x`` (``[B, T, d]``).
+
+        Args:
+            x: input, already normalised.
+            attn_mask: boolean mask broadcastable to ``[B, H, T, T]``, True where attention is allowed.
+            is_causal: use a causal mask (ignored when ``attn_mask`` is given).
+        """
+        q, k, v = self._qkv(x)
+        p = self.attention_dropout if self.training else 0.0
+        o = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p,
+                                           is_causal=is_causal and attn_mask is None)
+        return self.out(_merge_heads(o))
+
+    def step(self, x: Tensor, cache_k: Tensor, cache_v: Tensor, pos: int) -> Tensor:
+        """Attend from new positions ``pos .. pos+t-1`` over the cached prefix and themselves.
+
+        The new keys and values are written into ``cache_k``/``cache_v`` (``[B, H, T_max, dh]``) in place.
+        """
+        q, k, v = self._qkv(x)
+        t = x.shape[1]
+        end = pos + t
+        cache_k[:, :, pos:end].copy_(k)
+        cache_v[:, :, pos:end].copy_(v)
+        mask = None
+        if t > 1:
+            # Several new positions at once (a forced prefix): each sees the cache and its own past.
+            rows = torch.arange(pos, end, device=x.device)[:, None]
+            mask = torch.arange(end, device=x.device)[None, :] <= rows
+        o = F.scaled_dot_product_attention(q, cache_k[:, :, :end], cache_v[:, :, :end], attn_mask=mask)
+        return self.out(_merge_heads(o))
+
+
+class CrossAttention(nn.Module):
+    """Multi-head attention from decoder positions to the encoder output.
+
+    Keys and values depend only on the encoder output, so :meth:`kv` computes them once per batch and
+    generation reuses them at every step.
+    """
+
+    def __init__(self, d_model: int, n_heads: int, attention_dropout: float = 0.0) -> None:
+        super().__init__()
+        self.n_heads = n_heads
+        self.attention_dropout = attention_dropout
+        self.q = nn.Linear(d_model, d_model)
+        self.kv = nn.Linear(d_model, 2 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+
+    def keys_values(self, enc_out: Tensor) -> tuple[Tensor, Tensor]:
+        """Project ``enc_out`` (``[B, S, d]``) to keys and values, each ``[B, H, S, dh]``."""
+        b, s, d = enc_out.shape
+        kv = self.kv(enc_out).view(b, s, 2, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        return kv[0], kv[1]
+
+    def forward(self, x: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None) -> Tensor:
+        """Attend from ``x`` (``[B, T, d]``, normalised) over keys ``k`` and values ``v``."""
+        q = _split_heads(self.q(x), self.n_heads)
+        p = self.attention_dropout if self.training else 0.0
+        o = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p)
+        return self.out(_merge_heads(o))
+
+
+class FeedForward(nn.Module):
+    """Two linear maps with an activation between them."""
+
+    def __init__(self, d_model: int, ffn_dim: int, activation: str) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(d_model, ffn_dim)
+        self.fc2 = nn.Linear(ffn_dim, d_model)
+        self.activation = activation
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the block to ``x`` (``[..., d]``)."""
+        h = self.fc1(x)
+        if self.activation == "relu":
+            h = F.relu(h)
+        else:
+            h = F.gelu(h, approximate="tanh" if self.activation == "gelu_tanh" else "none")
+        return self.fc2(h)
+
+
+def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
+    # Skipping the call when inactive saves a kernel launch per residual branch in the decode loop.
+    return F.dropout(x, p, True) if training and p > 0 else x
+
+
+class EncoderLayer(nn.Module):
+    """Pre-LN encoder layer: ``x + attn(LN(x))`` then ``x + ffn(LN(x))``."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        d = config.d_model
+        self.attn_norm = nn.LayerNorm(d)
+        self.attn = SelfAttention(d, config.n_heads, config.attention_dropout)
+        self.ffn_norm = nn.LayerNorm(d)
+        self.ffn = FeedForward(d, config.ffn_dim, config.activation)
+        self.dropout = config.dropout
+
+    def forward(self, x: Tensor, attn_mask: Tensor | None) -> Tensor:
+        """Run the layer on ``x`` (``[B, S, d]``); ``attn_mask`` is True where a key may be attended."""
+        x = x + _dropout(self.attn(self.attn_norm(x), attn_mask), self.dropout, self.training)
+        return x + _dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
+
+
+class DecoderLayer(nn.Module):
+    """Pre-LN decoder layer: causal self-attention, cross-attention, feed-forward."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        d = config.d_model
+        self.self_norm = nn.LayerNorm(d)
+        self.self_attn = SelfAttention(d, config.n_heads, config.attention_dropout)
+        self.cross_norm = nn.LayerNorm(d)
+        self.cross_attn = CrossAttention(d, config.n_heads, config.attention_dropout)
+        self.ffn_norm = nn.LayerNorm(d)
+        self.ffn = FeedForward(d, config.ffn_dim, config.activation)
+        self.dropout = config.dropout
+
+    def forward(self, x: Tensor, cross_k: Tensor | None, cross_v: Tensor | None,
+                cross_mask: Tensor | None, cross_scale: Tensor | None = None, *,
+                cache_k: Tensor | None = None, cache_v: Tensor | None = None, pos: int = 0) -> Tensor:
+        """Run the layer on decoder states ``x`` (``[B, T, d]``).
+
+        Args:
+            x: decoder states.
+            cross_k, cross_v: encoder keys/values (``[B, H, S, dh]``), or None when there is no encoder
+                output (the cross-attention block is then skipped).
+            cross_mask: True where an encoder position may be attended, or None for all.
+            cross_scale: ``[B, 1, 1]`` factor that zeroes cross-attention for rows without any encoder
+                position, or None.
+            cache_k, cache_v: this layer's self-attention cache for incremental decoding, or None for a
+                full causal pass.
+            pos: position of ``x[:, 0]`` when decoding incrementally.
+        """
+        h = self.self_norm(x)
+        if cache_k is None:
+            h = self.self_attn(h, is_causal=True)
+        else:
+            h = self.self_attn.step(h, cache_k, cache_v, pos)
+        x = x + _dropout(h, self.dropout, self.training)
+        if cross_k is not None:
+            h = self.cross_attn(self.cross_norm(x), cross_k, cross_v, cross_mask)
+            if cross_scale is not None:
+                h = h * cross_scale
+            x = x + _dropout(h, self.dropout, self.training)
+        return x + _dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
+
+
+def init_weights(module: nn.Module, d_model: int) -> None:
+    """Initialise a backbone module in place: linears N(0, 0.02), zero biases, unit LayerNorms.
+
+    Embeddings use N(0, d^-1/2) so that the sqrt(d)-scaled token embedding has unit variance and the tied
+    output projection starts with logits of unit scale.
+    """
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=1.0 / math.sqrt(d_model))
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)

@@ -1,0 +1,214 @@
+"""The encoder-decoder Transformer shared by every task.
+
+:class:`EncoderDecoder` is an OFA-style pre-LayerNorm Transformer with final LayerNorms on both stacks and
+one token embedding (``embed_tokens``) shared by the decoder input and, through
+:class:`~polymodal.model.heads.TiedHead`, by the output projections. The encoder never sees token ids: input
+adapters turn each slot into embeddings (with their own positions) and the concatenation is what
+:meth:`EncoderDecoder.encode` receives. The decoder embeds global token ids itself (sqrt(d)-scaled token
+embedding plus learned positions), or takes ready-made embeddings for continuous outputs.
+
+Typical use::
+
+    model = EncoderDecoder(ModelConfig.named("tiny", vocab_size=layout.size))
+    enc = model.encode(embeds, padding_mask)                # [B, S, d]
+    hidden = model.decode(prev_tokens, enc, padding_mask)   # [B, T, d]
+    logits = head(hidden[target_weight > 0])                # only the positions that carry a loss
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .cache import KVCache
+from .config import ModelConfig
+from .layers import DecoderLayer, EncoderLayer, init_weights
+
+__all__ = ["EncoderDecoder", "key_mask"]
+
+
+def key_mask(padding_mask: Tensor | None) -> tuple[Tensor | None, Tensor | None]:
+    """Turn a padding mask (``[B, S]``, True = padding) into attention-mask form.
+
+    Returns:
+        ``(mask, scale)``: ``mask`` is ``[B, 1, 1, S]``, True where a key may be attended, or None when
+        nothing is padded; ``scale`` is ``[B, 1, 1]`` (0 for rows whose every position is padding, 1
+        elsewhere) or None when no row is empty. An empty row would make softmax over zero keys NaN, so it
+        attends to its padding instead and its attention output is multiplied by 0.
+    """
+    if padding_mask is None or padding_mask.shape[1] == 0 or not bool(padding_mask.any()):
+        return None, None
+    keep = ~padding_mask
+    empty = padding_mask.all(dim=1)
+    scale = None
+    if bool(empty.any()):
+        keep = keep | empty[:, None]
+        scale = (~empty).to(torch.float32)[:, None, None]
+    return keep[:, None, None, :], scale
+
+
+class EncoderDecoder(nn.Module):
+    """Pre-LN Transformer encoder-decoder with a shared token embedding.
+
+    Args:
+        config: the architecture; see :class:`~polymodal.model.config.ModelConfig`.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        d = config.d_model
+        self.embed_tokens = nn.Embedding(config.vocab_size, d)
+        self.embed_positions = nn.Embedding(config.max_target_positions, d)
+        self.embed_scale = math.sqrt(d)
+        self.encoder_layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.encoder_layers))
+        self.encoder_norm = nn.LayerNorm(d)
+        self.decoder_layers = nn.ModuleList(DecoderLayer(config) for _ in range(config.decoder_layers))
+        self.decoder_norm = nn.LayerNorm(d)
+        init_weights(self, d)
+        with torch.no_grad():
+            self.embed_tokens.weight[config.pad_id].zero_()
+
+    # ------------------------------------------------------------------ encoder
+    def encode(self, embeds: Tensor, padding_mask: Tensor | None = None) -> Tensor:
+        """Run the encoder.
+
+        Args:
+            embeds: ``FloatTensor[B, S, d]`` made by the input adapters (positions included).
+            padding_mask: ``BoolTensor[B, S]``, True at padding; None when nothing is padded.
+
+        Returns:
+            ``FloatTensor[B, S, d]``; values at padded positions are meaningless.
+        """
+        if embeds.dim() != 3 or embeds.shape[-1] != self.config.d_model:
+            raise ValueError(f"encode expects embeddings [B, S, {self.config.d_model}], "
+                             f"got {tuple(embeds.shape)}")
+        x = F.dropout(embeds, self.config.dropout, self.training) if self.training else embeds
+        if x.shape[1] > 0:
+            mask, _ = key_mask(padding_mask)
+            for layer in self.encoder_layers:
+                x = layer(x, mask)
+        return self.encoder_norm(x)
+
+    # ------------------------------------------------------------------ decoder
+    def embed_decoder_input(self, tokens: Tensor | None, inputs_embeds: Tensor | None = None,
+                            start_pos: int = 0) -> Tensor:
+        """Embed decoder inputs at positions ``start_pos ..``: scaled token embedding plus position.
+
+        Args:
+            tokens: ``LongTensor[B, T]`` of global ids, or None when ``inputs_embeds`` is given.
+            inputs_embeds: ``FloatTensor[B, T, d]`` used instead of token embeddings (no scaling).
+            start_pos: position of the first input.
+        """
+        if inputs_embeds is None:
+            if tokens is None:
+                raise ValueError("decode needs either tokens or inputs_embeds")
+            x_tok = F.embedding(tokens, self.embed_tokens.weight)
+            scale = self.embed_scale
+        else:
+            x_tok, scale = inputs_embeds, 1.0
+        t = x_tok.shape[1]
+        end = start_pos + t
+        if end > self.config.max_target_positions:
+            raise ValueError(f"decoder positions {start_pos}..{end - 1} exceed max_target_positions="
+                             f"{self.config.max_target_positions}; raise it in ModelConfig or decode less")
+        # One fused op: positions + scale * tokens.
+        x = torch.add(self.embed_positions.weight[start_pos:end], x_tok, alpha=scale)
+        return F.dropout(x, self.config.dropout, True) if self.training and self.config.dropout else x
+
+    def decode(self, tokens: Tensor | None, enc_out: Tensor | None, enc_padding_mask: Tensor | None, *,
+               inputs_embeds: Tensor | None = None, cache: KVCache | None = None,
+               start_pos: int = 0) -> Tensor:
+        """Run the decoder.
+
+        Without ``cache`` this is a full causal pass (training, scoring). With ``cache`` the inputs are the
+        new positions ``start_pos .. start_pos+T-1`` only; their keys/values are appended to the cache and
+        ``enc_out``/``enc_padding_mask`` are ignored (the cache holds the encoder keys/values).
+
+        Args:
+            tokens: ``LongTensor[B, T]`` global ids of the decoder inputs (shifted targets). Targets equal
+                to ``pad_id`` carry no loss; causal masking alone keeps them from affecting real positions.
+            enc_out: encoder output ``[B, S, d]`` (S may be 0 for decoder-only batches), or None.
+            enc_padding_mask: ``BoolTensor[B, S]``, True at padding, or None.
+            inputs_embeds: ``FloatTensor[B, T, d]`` used instead of embedding ``tokens``.
+            cache: the incremental-decoding cache from :meth:`new_cache`.
+            start_pos: position of the first input (incremental decoding).
+
+        Returns:
+            ``FloatTensor[B, T, d]`` after the final LayerNorm.
+        """
+        x = self.embed_decoder_input(tokens, inputs_embeds, start_pos)
+        if cache is None:
+            if start_pos != 0:
+                raise ValueError("start_pos != 0 needs a cache (incremental decoding)")
+            has_cross = enc_out is not None and enc_out.shape[1] > 0
+            mask, scale = key_mask(enc_padding_mask) if has_cross else (None, None)
+            for layer in self.decoder_layers:
+                k, v = layer.cross_attn.keys_values(enc_out) if has_cross else (None, None)
+                x = layer(x, k, v, mask, scale)
+        else:
+            end = start_pos + x.shape[1]
+            if end > cache.max_len:
+                raise ValueError(f"cache holds {cache.max_len} positions, decoding up to {end}")
+            for i, layer in enumerate(self.decoder_layers):
+                sk, sv, ck, cv = cache.layer(i)
+                x = layer(x, ck, cv, cache.cross_mask, cache.cross_scale, cache_k=sk, cache_v=sv,
+                          pos=start_pos)
+            cache.length = max(cache.length, end)
+        return self.decoder_norm(x)
+
+    def forward(self, embeds: Tensor, padding_mask: Tensor | None, tokens: Tensor | None, *,
+                inputs_embeds: Tensor | None = None) -> Tensor:
+        """Encode ``embeds`` and decode ``tokens`` (teacher forcing); returns decoder states."""
+        enc = self.encode(embeds, padding_mask)
+        return self.decode(tokens, enc, padding_mask, inputs_embeds=inputs_embeds)
+
+    # ------------------------------------------------------------------ incremental decoding
+    def new_cache(self, enc_out: Tensor, enc_padding_mask: Tensor | None, max_len: int, *,
+                  repeat: int = 1) -> KVCache:
+        """Make the cache of one generate call: encoder keys/values now, self-attention buffers empty.
+
+        Call it under the same autocast/inference context as the decoding steps so that the cache has
+        the dtype the steps produce.
+
+        Args:
+            enc_out: encoder output ``[B, S, d]`` (S may be 0).
+            enc_padding_mask: ``BoolTensor[B, S]``, True at padding, or None.
+            max_len: decoder positions to hold (the number of decoding steps).
+            repeat: hypotheses per row (beam size, samples per row); rows are repeated in place, so row
+                ``b`` becomes rows ``b*repeat .. b*repeat+repeat-1``.
+        """
+        cfg = self.config
+        if max_len > cfg.max_target_positions:
+            raise ValueError(f"max_len={max_len} exceeds max_target_positions={cfg.max_target_positions}")
+        b, s, _ = enc_out.shape
+        n = b * repeat
+        h, dh, n_layers = cfg.n_heads, cfg.head_dim, cfg.decoder_layers
+        cross_k = cross_v = mask = scale = None
+        dtype = None
+        if s > 0:
+            for i, layer in enumerate(self.decoder_layers):
+                k, v = layer.cross_attn.keys_values(enc_out)
+                if cross_k is None:
+                    dtype = k.dtype
+                    cross_k = k.new_empty((n_layers, n, h, s, dh))
+                    cross_v = k.new_empty((n_layers, n, h, s, dh))
+                # Broadcasting copy repeats each row without an intermediate repeat_interleave tensor.
+                cross_k[i].view(b, repeat, h, s, dh).copy_(k[:, None])
+                cross_v[i].view(b, repeat, h, s, dh).copy_(v[:, None])  # type: ignore[union-attr]
+            mask, scale = key_mask(enc_padding_mask)
+            if repeat > 1:
+                mask = None if mask is None else mask.repeat_interleave(repeat, dim=0)
+                scale = None if scale is None else scale.repeat_interleave(repeat, dim=0)
+        if dtype is None:
+            dtype = self._step_dtype(enc_out)
+        sk, sv = KVCache.empty_like_layout(n_layers, n, h, max_len, dh, dtype, enc_out.device)
+        return KVCache(sk, sv, cross_k, cross_v, mask, scale)
+
+    def _step_dtype(self, like: Tensor) -> torch.dtype:
+        device_type = like.device.type
+        if torch.is_autocast_enabled(device_type):
+            return torch.get_autocast_dtype(device_type)
+        return self.embed_tokens.weight.dtype

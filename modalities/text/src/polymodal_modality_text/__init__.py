@@ -1,0 +1,2 @@
+"""The TEXT modality of polymodal (see README). Import-light: heavy parts live in their own modules."""
+from __future__ import annotations

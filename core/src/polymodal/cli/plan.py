@@ -25,8 +25,8 @@ def run(args: argparse.Namespace) -> int:
             status = 1
             continue
         out.append(plan.to_dict() if args.json else plan.render())
-    if args.json:
-        print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
-    else:
+    if out and args.json:
+        print(json.dumps(out[0] if len(args.instruction) == 1 else out, indent=2))
+    elif out:
         print("\n\n".join(out))
     return status

@@ -124,7 +124,7 @@ class _Parser:
 
     def _arrows(self) -> list[int]:
         """Columns of unescaped '->' outside slots and quoted attribute values."""
-        out, i, in_slot, quote = [], 0, False, ""
+        out, i, in_slot, quote, slot_start = [], 0, False, "", 0
         while i < self.n:
             c = self.s[i]
             if quote:
@@ -139,7 +139,9 @@ class _Parser:
             elif in_slot and c in "\"'":
                 quote = c
             elif c == "[":
-                in_slot = True
+                if in_slot:
+                    self._unclosed(slot_start)
+                in_slot, slot_start = True, i
             elif c == "]":
                 in_slot = False
             elif not in_slot and self.s.startswith("->", i):
@@ -147,7 +149,13 @@ class _Parser:
                 i += 2
                 continue
             i += 1
+        if in_slot:
+            self._unclosed(slot_start)
         return out
+
+    def _unclosed(self, start: int) -> None:
+        self.fail("'[' opens a slot that is never closed with ']'", start,
+                  suggestion="close the slot with ']', or write a literal bracket as \\[")
 
     # -- sentences ---------------------------------------------------------------------------------------
     def _sentence(self, start: int, end: int) -> Sentence:
@@ -280,8 +288,7 @@ class _Parser:
             elif c == "[":
                 break
             i += 1
-        self.fail("'[' opens a slot that is never closed with ']'", start,
-                  suggestion="close the slot with ']', or write a literal bracket as \\[")
+        self._unclosed(start)
         raise AssertionError  # unreachable
 
     def _no_space(self, i: int) -> None:

@@ -38,8 +38,8 @@ class EntryRecord:
 def parse_plugin_env(env: Mapping[str, str]) -> tuple[set[str] | None, set[str]]:
     """Read the two plugin-selection variables; returns (allowed or None for all, disabled)."""
     load = env.get("POLYMODAL_LOAD_PLUGINS")
-    allowed = None if load is None else {_canonical(x) for x in load.split(",") if x.strip()}
-    disabled = {_canonical(x) for x in env.get("POLYMODAL_DISABLE_PLUGINS", "").split(",") if x.strip()}
+    allowed = None if load is None else {_canonical(x.strip()) for x in load.split(",") if x.strip()}
+    disabled = {_canonical(x.strip()) for x in env.get("POLYMODAL_DISABLE_PLUGINS", "").split(",") if x.strip()}
     return allowed, disabled
 
 

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from polymodal.errors import PlanError
+from polymodal.planning.automaton import AutomatonBuilder, Columns, RowTokens, Trie
+from polymodal.planning.planner import compile_instruction
+from polymodal.vocab import EOS, PAD, VocabLayout
+
+LAYOUT = VocabLayout.build({"text": 50, "span": 10})
+TEXT = LAYOUT.space("text")
+SPAN = LAYOUT.space("span")
+
+
+def builder(plan, spaces=("text",)):
+    ranges = [(0, 5)] + [(LAYOUT.space(s).offset, LAYOUT.space(s).end) for s in spaces]
+    cols = Columns(ranges, EOS, PAD)
+    return AutomatonBuilder(plan.program, cols, {s.name: (s.offset, s.end) for s in LAYOUT.spaces()}), cols
+
+
+def t(*local):
+    return [TEXT.offset + i for i in local]
+
+
+def test_forced_prefix_then_closed_set(registry):
+    plan = compile_instruction("[TEXT:s] -> yes [TEXT:s,no_loss] [TEXT:label,closed_set]", registry)
+    b, cols = builder(plan)
+    trie = Trie({"positive": tuple(t(1, 2)), "negative": tuple(t(1, 3)), "neutral": tuple(t(4,))})
+    row = RowTokens(forced={0 + 1: t(9), 2: t(7, 8)}, targets={3: [t(1, 3)]}, tries={3: trie})
+    machine = b.build(row)
+    target = b.target(row, EOS)
+    assert target == t(9, 7, 8, 1, 3) + [EOS]
+    columns = [cols.column(x) for x in target]
+    states = machine.trace(columns)
+    assert [bool(machine.no_loss[s]) for s in states] == [True, True, True, False, False, False]
+    # after the shared first label token only the two continuations are allowed
+    allowed = np.flatnonzero(machine.allowed(states[4]))
+    assert sorted(allowed) == sorted([cols.column(x) for x in t(2, 3)])
+    # a label outside the set is rejected
+    with pytest.raises(ValueError):
+        machine.trace([cols.column(x) for x in t(9, 7, 8, 4, 2)])
+
+
+def test_free_text_capped_by_max_length(registry):
+    plan = compile_instruction("[TEXT:s] -> [TEXT:out,max_length=3]", registry)
+    b, cols = builder(plan)
+    machine = b.build(RowTokens())
+    s = machine.start
+    assert not machine.allowed(s)[cols.eos]  # at least one token
+    for _ in range(3):
+        s = machine.advance(s, cols.column(TEXT.offset + 1))
+    assert np.flatnonzero(machine.allowed(s)).tolist() == [cols.eos]
+
+
+def test_loop_of_spans_and_labels(registry):
+    plan = compile_instruction("[TEXT:doc] -> ( [SPAN:box] [TEXT:label] )*", registry)
+    b, cols = builder(plan, ("text", "span"))
+    span = lambda *v: [SPAN.offset + x for x in v]  # noqa: E731
+    row = RowTokens(targets={1: [span(1, 2, 3, 4), span(5, 6, 7, 8)], 2: [t(3), t(4, 5)]}, loop_counts={0: 2})
+    machine = b.build(row)
+    target = b.target(row, EOS)
+    states = machine.trace([cols.column(x) for x in target])
+    assert len(states) == len(target)
+    # the empty repetition is allowed: EOS right away
+    assert machine.allowed(machine.start)[cols.eos]
+    # the label cannot start where a box coordinate is expected
+    after_first_coord = machine.advance(machine.start, cols.column(SPAN.offset + 1))
+    assert not machine.allowed(after_first_coord)[cols.column(TEXT.offset + 3)]
+
+
+def test_identical_labels_are_refused():
+    with pytest.raises(PlanError, match="tokenise identically"):
+        Trie({"a": (5,), "b": (5,)})

@@ -94,6 +94,7 @@ class _State:
     forced: int = -1
     final: bool = False
     no_loss: bool = False
+    slot: int = -1
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Machine:
     final: np.ndarray          # bool [S]
     no_loss: np.ndarray        # bool [S]
     start: int
+    slot_of_state: np.ndarray | None = None  # int64 [S]: program slot a state emits, -1 for none
 
     @property
     def n_states(self) -> int:
@@ -199,19 +201,19 @@ class AutomatonBuilder:
             nxt = follow
             for tok in reversed(list(toks)):
                 col = self.cols.column(tok)
-                nxt = self._new(_State(allowed={col}, forced=col, default=nxt, no_loss=True))
+                nxt = self._new(_State(allowed={col}, forced=col, default=nxt, no_loss=True, slot=seg.slot))
             return nxt
         if seg.kind == "span":
             lo, hi = self._space(seg)
             nxt = follow
             for _ in range(seg.length or 0):
-                nxt = self._new(_State(ranges=[(lo, hi)], default=nxt))
+                nxt = self._new(_State(ranges=[(lo, hi)], default=nxt, slot=seg.slot))
             return nxt
         if seg.kind == "choice":
             trie = self.row.tries.get(seg.slot)
             if trie is None:
                 raise PlanError(f"closed-set slot {seg.slot} has no label set")
-            return self._trie(trie, follow)
+            return self._trie(trie, follow, seg.slot)
         if seg.kind == "free":
             lo, hi = self._space(seg)
             cap = seg.max_length or self.free_max
@@ -224,7 +226,7 @@ class AutomatonBuilder:
                 self.pending.append((nxt, follow))
             last = nxt  # after `cap` tokens only the boundary is allowed
             for i in range(cap):
-                state = _State(ranges=[(lo, hi)], default=last)
+                state = _State(ranges=[(lo, hi)], default=last, slot=seg.slot)
                 if i < cap - 1:  # not the first token: the boundary may come here
                     if sep:
                         state.allowed.add(self.cols.eos)
@@ -240,15 +242,15 @@ class AutomatonBuilder:
             return head
         raise PlanError(f"segment kind {seg.kind!r} cannot be decoded as tokens")
 
-    def _trie(self, trie: Trie, follow: int) -> int:
-        root = self._new(_State())
+    def _trie(self, trie: Trie, follow: int, slot: int | None) -> int:
+        root = self._new(_State(slot=-1 if slot is None else slot))
         for toks in trie.labels.values():
             node = root
             for tok in toks:
                 col = self.cols.column(tok)
                 state = self.states[node]
                 if col not in state.edges:
-                    state.edges[col] = self._new(_State())
+                    state.edges[col] = self._new(_State(slot=state.slot))
                     state.allowed.add(col)
                 node = state.edges[col]
             self.pending.append((node, follow))
@@ -265,7 +267,7 @@ class AutomatonBuilder:
         h = self.states[head]
         h.allowed = set(first_b) | sa.allowed
         h.edges = {**first_b, **sa.edges}
-        h.ranges, h.default = list(sa.ranges), sa.default
+        h.ranges, h.default, h.slot = list(sa.ranges), sa.default, sa.slot
 
     def _first(self, state: int) -> dict[int, int]:
         s = self.states[state]
@@ -327,7 +329,8 @@ class AutomatonBuilder:
             default_next=np.asarray([s.default for s in self.states], dtype=np.int64),
             edge_keys=np.asarray(keys, dtype=np.int64)[order], edge_next=np.asarray(nexts, dtype=np.int64)[order],
             final=np.asarray([s.final for s in self.states], dtype=bool),
-            no_loss=np.asarray([s.no_loss for s in self.states], dtype=bool), start=start)
+            no_loss=np.asarray([s.no_loss for s in self.states], dtype=bool), start=start,
+            slot_of_state=np.asarray([s.slot for s in self.states], dtype=np.int64))
 
     # -- training targets ------------------------------------------------------------------------------------
     def _emit(self, segments: Sequence[Segment], row: RowTokens, out: list[int], eos_id: int,

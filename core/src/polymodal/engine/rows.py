@@ -1,0 +1,202 @@
+"""From raw rows to examples, and from generated tokens back to values.
+
+:class:`RowEncoder` binds a row's columns to the plan's slots, runs each slot's preprocessor, and realises the
+decoding program for the row: the encoder token sequence, the training target with its per-position loss weights
+and allowed columns, and the automaton that constrains generation. ``decode`` splits generated tokens back into
+slots and postprocesses them. numpy only: it runs in DataLoader workers.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from polymodal.errors import DataError, PlanError
+from polymodal.planning.automaton import AutomatonBuilder, Columns, Machine, RowTokens, Trie
+from polymodal.planning.plan import Plan
+from polymodal.preprocessing import BuildContext, Preprocessor
+from polymodal.vocab import BOS, EOS, PAD
+
+__all__ = ["Example", "RowEncoder"]
+
+
+@dataclass
+class Example:
+    """One preprocessed row.
+
+    Attributes:
+        encoder_tokens: global ids of the encoder's token sequence (``<s> ... </s>``).
+        target: training target in global ids (EOS included), or ``None`` at inference.
+        decoder_input: teacher-forcing input (``<s>`` + noised target without its last token).
+        loss_weight: 1.0 where the position is scored, 0.0 for forced tokens.
+        allowed: bool [T, C] allowed output columns per target position.
+        machine: the row's decoding automaton.
+    """
+
+    encoder_tokens: list[int]
+    target: list[int] | None
+    decoder_input: list[int] | None
+    loss_weight: np.ndarray | None
+    allowed: np.ndarray | None
+    machine: Machine
+
+
+class RowEncoder:
+    """Preprocess rows for one plan.
+
+    Args:
+        plan: the compiled instruction.
+        registry: where the preprocessors come from.
+        ctx: layout and resources.
+        closed_sets: column -> labels for ``closed_set`` slots.
+        task: task name for error messages.
+    """
+
+    def __init__(self, plan: Plan, registry: Any, ctx: BuildContext,
+                 closed_sets: Mapping[str, Sequence[Any]] | None = None, task: str | None = None) -> None:
+        self.plan, self.ctx, self.task = plan, ctx, task
+        self.pre: dict[int, Preprocessor] = {}
+        for slot in plan.slots:
+            cls = registry.get("preprocessor", slot.preprocessor.name).load()
+            self.pre[slot.index] = cls(slot, ctx)
+        spaces = {seg.space for seg in plan.program.walk() if seg.space}
+        ranges = [(ctx.layout.space("special").offset, ctx.layout.space("special").end)]
+        ranges += [(ctx.layout.space(s).offset, ctx.layout.space(s).end) for s in sorted(spaces)]
+        self.columns = Columns(ranges, EOS, PAD)
+        self.builder = AutomatonBuilder(plan.program, self.columns,
+                                        {s.name: (s.offset, s.end) for s in ctx.layout.spaces()})
+        self.tries: dict[int, Trie] = {}
+        for seg in plan.program.walk():
+            if seg.kind == "choice":
+                slot = plan.slot(seg.slot)
+                labels = (closed_sets or {}).get(slot.column)
+                if not labels:
+                    raise PlanError(f"slot {slot.label()} is closed_set but no labels are known for column "
+                                    f"'{slot.column}' (give the task closed_sets, or train data)")
+                pre = self.pre[slot.index]
+                self.tries[slot.index] = Trie({str(v): tuple(pre.label_tokens(v)) for v in labels})
+
+    def encode(self, row: Mapping[str, Any], *, train: bool, rng: random.Random | None = None,
+               index: int | None = None) -> Example:
+        """Preprocess one row; ``train`` adds noise and needs the target columns."""
+        rng = rng or random.Random(0)
+        try:
+            return self._encode(row, train, rng)
+        except DataError as exc:
+            raise exc.located(task=self.task, row=index) from None
+
+    def _value(self, row: Mapping[str, Any], column: str) -> Any:
+        if column not in row:
+            raise DataError(f"missing column (the row has: {', '.join(map(str, row)) or 'nothing'})", column=column)
+        return row[column]
+
+    def _encode(self, row: Mapping[str, Any], train: bool, rng: random.Random) -> Example:
+        enc: list[int] = [BOS]
+        for slot in self.plan.encoder:
+            value = None if slot.is_prompt else self._value(row, slot.column)
+            values = value if slot.group is not None else [value]
+            for v in values:
+                try:
+                    out = self.pre[slot.index].encode(v, train=train, rng=rng, row=row)
+                except DataError as exc:
+                    raise exc.located(column=slot.column)
+                enc.extend(out["tokens"])
+        enc.append(EOS)
+        forced: dict[int, list[int]] = {}
+        targets: dict[int, list[list[int]]] = {}
+        loops: dict[int, int] = {}
+        have_targets = True
+        for pos, seg in enumerate(self.plan.program.segments):
+            segs = seg.body if seg.kind == "loop" else (seg,)
+            for sub in segs:
+                slot = self.plan.slot(sub.slot)
+                pre = self.pre[slot.index]
+                if sub.kind == "forced":
+                    value = None if slot.is_prompt else self._value(row, slot.column)
+                    forced[slot.index] = pre.target(value, train=False, rng=rng, row=row)
+                    continue
+                if slot.column not in row:
+                    have_targets = False
+                    continue
+                value = row[slot.column]
+                values = list(value) if seg.kind == "loop" else [value]
+                if seg.kind == "loop":
+                    if loops.setdefault(pos, len(values)) != len(values):
+                        raise DataError("the columns of a repeated group have different lengths", column=slot.column)
+                try:
+                    targets[slot.index] = [pre.target(v, train=train, rng=rng, row=row) for v in values]
+                except DataError as exc:
+                    raise exc.located(column=slot.column)
+        tokens = RowTokens(forced=forced, targets=targets, tries=self.tries, loop_counts=loops)
+        machine = self.builder.build(tokens)
+        if not have_targets:
+            if train:
+                missing = [c for c in self.plan.target_columns() if c not in row]
+                raise DataError(f"missing target column (the row has: {', '.join(map(str, row))})",
+                                column=missing[0] if missing else None)
+            return Example(enc, None, None, None, None, machine)
+        target = self.builder.target(tokens, EOS)
+        cols = [self.columns.column(t) for t in target]
+        try:
+            states = machine.trace(cols)
+        except ValueError as exc:
+            bad = self._slot_at(machine, target, str(exc))
+            raise DataError(f"the target does not fit the decoding program ({exc}); for a closed set, is the "
+                            f"value one of the labels?", column=bad) from None
+        weight = (~machine.no_loss[states]).astype(np.float32)
+        allowed = np.stack([machine.allowed(s) for s in states])
+        dec_in = [BOS] + self._noised(target[:-1], machine, states, train, rng)
+        return Example(enc, target, dec_in, weight, allowed, machine)
+
+    def _noised(self, tokens: list[int], machine: Machine, states: list[int], train: bool,
+                rng: random.Random) -> list[int]:
+        if not train:
+            return list(tokens)
+        out = list(tokens)
+        slots = machine.slot_of_state[states[: len(tokens)]] if machine.slot_of_state is not None else []
+        for slot_index in set(int(s) for s in slots if s >= 0):
+            positions = [i for i, s in enumerate(slots) if s == slot_index]
+            noisy = self.pre[slot_index].decoder_input([out[i] for i in positions], train=True, rng=rng)
+            for i, t in zip(positions, noisy):
+                out[i] = t
+        return out
+
+    def _slot_at(self, machine: Machine, target: list[int], message: str) -> str | None:
+        """The column of the first predicted segment (where a misfit target almost always comes from)."""
+        for seg in self.plan.program.walk():
+            if seg.kind in ("choice", "span", "free"):
+                return self.plan.slot(seg.slot).column
+        return None
+
+    def decode(self, columns: Sequence[int], machine: Machine) -> dict[str, Any]:
+        """Split generated columns (EOS and padding included or not) into slot values, postprocessed."""
+        ids = self.columns.ids()
+        state, pieces = machine.start, []
+        for col in columns:
+            if state < 0 or machine.final[state]:
+                break
+            slot = int(machine.slot_of_state[state])
+            if col not in (self.columns.eos, self.columns.pad) and slot >= 0 and not machine.no_loss[state]:
+                pieces.append((slot, int(ids[col])))
+            state = machine.advance(state, int(col))
+        out: dict[str, Any] = {}
+        groups: list[tuple[int, list[int]]] = []
+        for slot, tok in pieces:
+            if groups and groups[-1][0] == slot:
+                groups[-1][1].append(tok)
+            else:
+                groups.append((slot, [tok]))
+        for slot, toks in groups:
+            plan_slot = self.plan.slot(slot)
+            value = self.pre[slot].postprocess(toks)
+            if plan_slot.group is not None:
+                out.setdefault(plan_slot.column, []).append(value)
+            else:
+                out[plan_slot.column] = value
+        for seg in self.plan.program.segments:
+            if seg.kind == "loop":
+                for sub in seg.body:
+                    out.setdefault(self.plan.slot(sub.slot).column, [])
+        return out

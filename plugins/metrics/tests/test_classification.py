@@ -1,8 +1,6 @@
 """Tests of mcc and f1 with hand-worked confusion matrices."""
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from polymodal.errors import PlanError
@@ -52,12 +50,11 @@ def test_f1_micro_equals_accuracy_on_closed_labels():
     assert f1(preds, refs, average="micro")["f1"] == pytest.approx(50.0)
 
 
-def test_f1_weighted():
-    # Support: a=2, b=2 -> same as macro here; weights differ once supports differ.
-    preds, refs = ["a", "a", "a", "b"], ["a", "a", "a", "a"]
-    # Only "a" is a reference label: P=1, R=3/4 -> F=6/7.
-    assert f1(preds, refs, average="weighted")["f1"] == pytest.approx(100.0 * 6 / 7)
-    assert not math.isnan(f1(preds, refs, average="weighted")["f1"])
+def test_f1_weighted_uses_reference_support():
+    # Class a (support 3): TP=2, FN=1 -> F=4/5; class b (support 1): TP=1, FP=1 -> F=2/3.
+    preds, refs = ["a", "a", "b", "b"], ["a", "a", "a", "b"]
+    assert f1(preds, refs, average="weighted")["f1"] == pytest.approx(100.0 * (3 * 4 / 5 + 2 / 3) / 4)
+    assert f1(preds, refs)["f1"] == pytest.approx(100.0 * (4 / 5 + 2 / 3) / 2)
 
 
 def test_f1_rejects_unknown_average():

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from polymodal_plugin_toyworld.splits import (
-    SPLITS, canonical_split, draw_split, held_out_pairs, split_of, split_rng, stable_hash,
+    SPLITS, canonical_split, draw_balanced, draw_split, held_out_pairs, split_of, split_rng, stable_hash,
 )
 
 
@@ -82,3 +82,18 @@ def test_held_out_pairs_keep_every_value_seen(seed):
 def test_held_out_pairs_validates_k():
     with pytest.raises(ValueError):
         held_out_pairs(0, ("a", "b"), ("x", "y"), k=3)
+
+
+def test_draw_balanced_balances_labels_exactly_and_stays_disjoint():
+    from collections import Counter
+
+    def make(rng: random.Random, label: str) -> tuple[str, int]:
+        return label, rng.randrange(1000)
+
+    splits = {s: draw_balanced(make, ("a", "b", "c"), 100, 3, s, key=lambda x: x) for s in SPLITS}
+    counts = Counter(label for label, _ in splits["train"])
+    assert sorted(counts.values()) == [33, 33, 34]
+    assert [label for label, _ in splits["train"][:6]] != ["a", "b", "c", "a", "b", "c"]  # shuffled
+    for a, b in itertools.combinations(SPLITS, 2):
+        assert not set(splits[a]) & set(splits[b])
+    assert draw_balanced(make, ("a", "b", "c"), 100, 3, "train", key=lambda x: x) == splits["train"]

@@ -27,7 +27,9 @@ class Example:
     """One preprocessed row.
 
     Attributes:
-        encoder_tokens: global ids of the encoder's token sequence (``<s> ... </s>``).
+        encoder_tokens: global ids of all encoder token pieces together (``<s> ... </s>``).
+        encoder_pieces: the encoder input in instruction order: ``("tokens", ids)`` runs (the first starts with
+            ``<s>``, the last ends with ``</s>``) and ``("features", slot_index, arrays)`` for adapter slots.
         target: training target in global ids (EOS included), or ``None`` at inference.
         decoder_input: teacher-forcing input (``<s>`` + noised target without its last token).
         loss_weight: 1.0 where the position is scored, 0.0 for forced tokens.
@@ -36,6 +38,7 @@ class Example:
     """
 
     encoder_tokens: list[int]
+    encoder_pieces: list[tuple]
     target: list[int] | None
     decoder_input: list[int] | None
     loss_weight: np.ndarray | None
@@ -93,16 +96,29 @@ class RowEncoder:
         return row[column]
 
     def _encode(self, row: Mapping[str, Any], train: bool, rng: random.Random) -> Example:
+        row = dict(row)  # a working copy: preprocessors may leave notes for later slots (image -> box)
         enc: list[int] = [BOS]
+        pieces: list[tuple] = [("tokens", [BOS])]
         for slot in self.plan.encoder:
             value = None if slot.is_prompt else self._value(row, slot.column)
+            if slot.group is not None and not isinstance(value, (list, tuple)):
+                raise DataError("a repeated group's column must hold a list", column=slot.column)
             values = value if slot.group is not None else [value]
             for v in values:
                 try:
                     out = self.pre[slot.index].encode(v, train=train, rng=rng, row=row)
                 except DataError as exc:
                     raise exc.located(column=slot.column)
-                enc.extend(out["tokens"])
+                if "tokens" in out:
+                    if pieces[-1][0] != "tokens":
+                        pieces.append(("tokens", []))
+                    pieces[-1][1].extend(out["tokens"])
+                    enc.extend(out["tokens"])
+                else:
+                    pieces.append(("features", slot.index, out))
+        if pieces[-1][0] != "tokens":
+            pieces.append(("tokens", []))
+        pieces[-1][1].append(EOS)
         enc.append(EOS)
         forced: dict[int, list[int]] = {}
         targets: dict[int, list[list[int]]] = {}
@@ -136,7 +152,7 @@ class RowEncoder:
                 missing = [c for c in self.plan.target_columns() if c not in row]
                 raise DataError(f"missing target column (the row has: {', '.join(map(str, row))})",
                                 column=missing[0] if missing else None)
-            return Example(enc, None, None, None, None, machine)
+            return Example(enc, pieces, None, None, None, None, machine)
         target = self.builder.target(tokens, EOS)
         cols = [self.columns.column(t) for t in target]
         try:
@@ -148,7 +164,7 @@ class RowEncoder:
         weight = (~machine.no_loss[states]).astype(np.float32)
         allowed = np.stack([machine.allowed(s) for s in states])
         dec_in = [BOS] + self._noised(target[:-1], machine, states, train, rng)
-        return Example(enc, target, dec_in, weight, allowed, machine)
+        return Example(enc, pieces, target, dec_in, weight, allowed, machine)
 
     def _noised(self, tokens: list[int], machine: Machine, states: list[int], train: bool,
                 rng: random.Random) -> list[int]:

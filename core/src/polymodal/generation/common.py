@@ -158,13 +158,22 @@ def constrain(logits: Tensor, automaton: Automaton, states: Tensor, step: int, *
     return logits.masked_fill_(~allowed, NEG_INF)
 
 
+#: ``max_len`` when none is given (capped by the model's ``max_target_positions``).
+DEFAULT_MAX_LEN = 128
+
+
 def check_common(enc_out: Tensor, head: TiedHead, automaton: Automaton, start_states: Tensor,
-                 max_len: int, min_len: int, no_repeat_ngram_size: int, model: EncoderDecoder) -> None:
+                 max_len: int | None, min_len: int, no_repeat_ngram_size: int, model: EncoderDecoder) -> int:
     """Validate the arguments every generator takes.
+
+    Returns:
+        ``max_len``, resolved when None.
 
     Raises:
         ValueError: naming the argument at fault.
     """
+    if max_len is None:
+        max_len = min(DEFAULT_MAX_LEN, model.config.max_target_positions)
     b = enc_out.shape[0]
     if start_states.shape != (b,):
         raise ValueError(f"start_states must be [{b}] (one per row), got {tuple(start_states.shape)}")
@@ -182,3 +191,4 @@ def check_common(enc_out: Tensor, head: TiedHead, automaton: Automaton, start_st
     if start_states.numel() and (int(start_states.min()) < 0
                                  or int(start_states.max()) >= automaton.n_states):
         raise ValueError(f"start_states must be states of the automaton [0, {automaton.n_states})")
+    return max_len

@@ -28,14 +28,15 @@ def _argmax(logits: Tensor) -> Tensor:
 
 def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | None,
                        head: TiedHead, automaton: Automaton, start_states: Tensor, *, bos_id: int,
-                       max_len: int, min_len: int, no_repeat_ngram_size: int, len_penalty: float,
+                       max_len: int | None, min_len: int, no_repeat_ngram_size: int, len_penalty: float,
                        repeat: int, pick: Picker) -> GenerationOutput:
     """Decode ``repeat`` independent paths per row, choosing each column with ``pick``.
 
     Scores are the model's log-probabilities under the constraints (temperature 1), whatever ``pick``
     does. The ``repeat`` paths of a row come back sorted by score, best first.
     """
-    check_common(enc_out, head, automaton, start_states, max_len, min_len, no_repeat_ngram_size, model)
+    max_len = check_common(enc_out, head, automaton, start_states, max_len, min_len, no_repeat_ngram_size,
+                           model)
     device = enc_out.device
     b = enc_out.shape[0]
     n = b * repeat
@@ -48,12 +49,15 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
     states = start_states.to(device).repeat_interleave(repeat)
     active = torch.arange(n, device=device)
     ids = torch.full((n,), bos_id, dtype=torch.long, device=device)
-    steps = max_len
+    # Rows that start in a final state produce nothing.
     done = automaton.final[states]
-    if bool(done.all()):
-        lengths.zero_()
-        steps = 0
-    for t in range(steps):
+    lengths[done] = 0
+    if bool(done.any()):
+        keep = (~done).nonzero().squeeze(1)
+        active, states, hist = active[keep], states[keep], hist[keep]
+        ids = ids[keep]
+        dec.select_rows(keep)
+    for t in range(max_len if active.numel() else 0):
         h = dec.hidden(ids, t)
         forced = automaton.forced[states]
         if bool((forced >= 0).all()):
@@ -80,8 +84,6 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
             active, states, col, hist = active[keep], states[keep], col[keep], hist[keep]
             dec.select_rows(keep)
         ids = dec.global_ids[col]
-    # Columns produced after a row finished are pad; positional scores there are 0.
-    out_lp = out_lp.masked_fill(out_cols == pad, 0.0) if steps else out_lp
     used = int(lengths.max()) if n else 0
     scores = out_lp.sum(dim=1) / lengths.clamp(min=1).to(out_lp.dtype) ** len_penalty
     cols = out_cols[:, :used].view(b, repeat, used)
@@ -96,7 +98,7 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
 
 
 def greedy(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | None, head: TiedHead,
-           automaton: Automaton, start_states: Tensor, *, bos_id: int, max_len: int = 128,
+           automaton: Automaton, start_states: Tensor, *, bos_id: int, max_len: int | None = None,
            min_len: int = 0, no_repeat_ngram_size: int = 0, len_penalty: float = 1.0,
            return_n_best: int = 1) -> GenerationOutput:
     """Greedy constrained decoding: at each step the most probable allowed column.
@@ -110,6 +112,7 @@ def greedy(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | No
         start_states: ``LongTensor[B]``.
         bos_id: global id fed as the first decoder input.
         max_len: most columns per row (EOS included); a row that reaches it ends unfinished.
+            None: 128, or the model's ``max_target_positions`` if smaller.
         min_len: EOS is banned for the first ``min_len`` columns (needs ``automaton.eos_column``).
         no_repeat_ngram_size: ban repeating any n-gram of this size; 0 disables.
         len_penalty: scores are divided by ``length ** len_penalty`` (0 gives raw sums).

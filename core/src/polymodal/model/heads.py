@@ -21,6 +21,66 @@ from torch import Tensor, nn
 __all__ = ["TiedHead", "PreparedHead"]
 
 
+def _compute_dtype(t: Tensor) -> torch.dtype:
+    dev = t.device.type
+    return torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else t.dtype
+
+
+class _TiedLinear(torch.autograd.Function):
+    """``hidden @ weight[ranges].T + bias`` whose weight gradient is written straight into one buffer.
+
+    Autograd's own slice backward would zero a full ``[V, d]`` gradient and copy the ``[C, d]`` block into
+    it; here only the rows outside ``ranges`` are zeroed and the block is computed in place (fp32) or
+    copied once (bf16). With the vocabulary at 59k rows this saves a 60 MB fill per training step.
+    """
+
+    @staticmethod
+    def forward(ctx, hidden: Tensor, weight: Tensor, bias: Tensor | None,  # type: ignore[override]
+                ranges: tuple[tuple[int, int], ...]) -> Tensor:
+        dtype = _compute_dtype(hidden)
+        if len(ranges) == 1:
+            w = weight[ranges[0][0]:ranges[0][1]]
+        else:
+            w = torch.cat([weight[s:e] for s, e in ranges])
+        h, w = hidden.to(dtype), w.to(dtype)
+        b = None if bias is None else bias.to(dtype)
+        with torch.autocast(hidden.device.type, enabled=False):
+            out = F.linear(h, w, b)
+        ctx.save_for_backward(h, w)
+        ctx.ranges = ranges
+        ctx.weight_meta = (weight.shape, weight.dtype)
+        ctx.has_bias = bias is not None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # type: ignore[override]
+        h, w = ctx.saved_tensors
+        g = grad.to(w.dtype)
+        grad_h = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_h = g @ w
+        if ctx.needs_input_grad[1]:
+            g2, h2 = g.reshape(-1, g.shape[-1]), h.reshape(-1, h.shape[-1])
+            shape, dtype = ctx.weight_meta
+            grad_w = torch.empty(shape, dtype=dtype, device=g.device)
+            offset = 0
+            for s, e in ctx.ranges:
+                block = g2[:, offset:offset + e - s].t()
+                if dtype == g2.dtype:
+                    torch.mm(block, h2, out=grad_w[s:e])
+                else:
+                    grad_w[s:e].copy_(block @ h2)
+                offset += e - s
+            covered = 0
+            for s, e in sorted(ctx.ranges):
+                grad_w[covered:s].zero_()
+                covered = e
+            grad_w[covered:].zero_()
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = g.reshape(-1, g.shape[-1]).sum(0)
+        return grad_h, grad_w, grad_b, None
+
+
 class PreparedHead:
     """A frozen copy of a head's weight for the decoding loop (no autograd, fixed dtype).
 
@@ -127,7 +187,7 @@ class TiedHead(nn.Module):
         Select the positions that carry a loss before calling this: the product is the most expensive
         part of a training step.
         """
-        return F.linear(hidden, self.weight(), self.bias)
+        return _TiedLinear.apply(hidden, self.embedding.weight, self.bias, self.ranges)
 
     def column_of(self, global_ids: Tensor) -> Tensor:
         """Map global ids to output columns; ids outside the head map to -1."""

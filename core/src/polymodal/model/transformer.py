@@ -49,6 +49,17 @@ def key_mask(padding_mask: Tensor | None) -> tuple[Tensor | None, Tensor | None]
     return keep[:, None, None, :], scale
 
 
+def _densify(param: Tensor) -> None:
+    """Make an accumulated sparse gradient dense.
+
+    Sparse lookup gradients (a few rows) are added by autograd into the dense gradient of the tied heads.
+    When no head contributed, the total is sparse; this hook runs right after accumulation (before DDP's
+    reducer hooks), so optimizers and DDP always see a dense gradient.
+    """
+    if param.grad is not None and param.grad.is_sparse:
+        param.grad = param.grad.to_dense()
+
+
 class EncoderDecoder(nn.Module):
     """Pre-LN Transformer encoder-decoder with a shared token embedding.
 
@@ -70,6 +81,20 @@ class EncoderDecoder(nn.Module):
         init_weights(self, d)
         with torch.no_grad():
             self.embed_tokens.weight[config.pad_id].zero_()
+
+    def lookup(self, ids: Tensor) -> Tensor:
+        """Unscaled token embeddings of global ``ids`` with a sparse (cheap) gradient.
+
+        Input adapters should embed tokens with this rather than ``embed_tokens(ids)``: the dense
+        gradient of an ``nn.Embedding`` lookup allocates and zeroes the whole ``[V, d]`` table each step.
+        The parameter's accumulated gradient is always dense (see :func:`_densify`).
+        """
+        weight = self.embed_tokens.weight
+        if weight.requires_grad and not getattr(weight, "_polymodal_densify", False):
+            # Registered lazily on the live Parameter so that copies (deepcopy, EMA) get it too.
+            weight.register_post_accumulate_grad_hook(_densify)
+            weight._polymodal_densify = True  # type: ignore[attr-defined]
+        return F.embedding(ids, weight, sparse=True)
 
     # ------------------------------------------------------------------ encoder
     def encode(self, embeds: Tensor, padding_mask: Tensor | None = None) -> Tensor:
@@ -105,7 +130,7 @@ class EncoderDecoder(nn.Module):
         if inputs_embeds is None:
             if tokens is None:
                 raise ValueError("decode needs either tokens or inputs_embeds")
-            x_tok = F.embedding(tokens, self.embed_tokens.weight)
+            x_tok = self.lookup(tokens)
             scale = self.embed_scale
         else:
             x_tok, scale = inputs_embeds, 1.0

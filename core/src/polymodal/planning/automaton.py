@@ -111,6 +111,8 @@ class Machine:
     no_loss: np.ndarray        # bool [S]
     start: int
     slot_of_state: np.ndarray | None = None  # int64 [S]: program slot a state emits, -1 for none
+    pad_column: int = 0
+    eos_column: int = 2
 
     @property
     def n_states(self) -> int:
@@ -330,7 +332,8 @@ class AutomatonBuilder:
             edge_keys=np.asarray(keys, dtype=np.int64)[order], edge_next=np.asarray(nexts, dtype=np.int64)[order],
             final=np.asarray([s.final for s in self.states], dtype=bool),
             no_loss=np.asarray([s.no_loss for s in self.states], dtype=bool), start=start,
-            slot_of_state=np.asarray([s.slot for s in self.states], dtype=np.int64))
+            slot_of_state=np.asarray([s.slot for s in self.states], dtype=np.int64),
+            pad_column=self.cols.pad, eos_column=self.cols.eos)
 
     # -- training targets ------------------------------------------------------------------------------------
     def _emit(self, segments: Sequence[Segment], row: RowTokens, out: list[int], eos_id: int,

@@ -110,7 +110,7 @@ class TaskContract:
         if spec.baseline:
             train = resolve_target(spec.toy)(self.n_rows, 0, "train")
             preds = resolve_target(spec.baseline)(train, rows)
-            ref_col = spec.references or run.plan.target_columns()[0]
+            ref_col = spec.references or run.plan.target_columns()[0]  # what the evaluators compare with
             fn = default_registry().get("evaluator", evaluator)
             base = fn.load()(preds, [r[ref_col] for r in rows])[key]
             ours = run.metrics[evaluator][key]

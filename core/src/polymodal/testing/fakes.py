@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from typing import Any, Mapping
 
-from polymodal.components import AttrSpec, ComponentSpec, ModalitySpec, TokenSpaceSpec
+from polymodal.components import AttrSpec, ComponentSpec, EvaluatorSpec, ModalitySpec, TokenSpaceSpec
 from polymodal.errors import DataError
 from polymodal.preprocessing import Preprocessor, Resource
 
@@ -109,3 +109,16 @@ SPAN_HEAD = ComponentSpec("head", "span.head", "SPAN", "polymodal.testing.fakes:
                           sides=frozenset({"decoder"}), options={"space": "span", "length": 4})
 
 ALL = (TEXT, TEXT_PRE, TEXT_EMBED, TEXT_HEAD, SPAN, SPAN_PRE, SPAN_HEAD)
+
+
+def exact(predictions: list, references: list) -> dict[str, float]:
+    """Exact match in percent (a tiny evaluator for core's own tests)."""
+    from polymodal.errors import DataError
+
+    if not predictions or len(predictions) != len(references):
+        raise DataError(f"{len(predictions)} predictions for {len(references)} references")
+    return {"exact": 100.0 * sum(p == r for p, r in zip(predictions, references)) / len(predictions)}
+
+
+EXACT = EvaluatorSpec("fake.exact", "polymodal.testing.fakes:exact", "exact match", primary="exact")
+ALL = ALL + (EXACT,)

@@ -109,10 +109,11 @@ def run_task(task: str | TaskSpec, rows: Sequence[Mapping[str, Any]], *, registr
     encoder = RowEncoder(plan, registry, ctx, closed_sets_of(spec, plan, mapped), task=spec.name)
     examples = [encoder.encode(r, train=True, rng=random.Random(i), index=i) for i, r in enumerate(mapped)]
     decoded = [encoder.decode([encoder.columns.column(t) for t in ex.target], ex.machine) for ex in examples]
-    ref_col = spec.references or (plan.target_columns() or [None])[0]
+    pred_col = (plan.target_columns() or [None])[0]
+    ref_col = spec.references or pred_col
     result = TaskRun(plan, examples, decoded, skipped=skipped)
-    if ref_col is not None:
-        predictions = [d.get(ref_col) for d in decoded]
+    if pred_col is not None:
+        predictions = [d.get(pred_col) for d in decoded]
         references = [r.get(ref_col) for r in mapped]
         for ev in spec.evaluators:
             name, options = (ev, {}) if isinstance(ev, str) else (ev[0], dict(ev[1]))

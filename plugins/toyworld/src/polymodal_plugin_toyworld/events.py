@@ -29,7 +29,8 @@ __all__ = ["EventRecord", "SLOTS", "random_event", "key_sentence", "distractor_s
 SLOTS: tuple[str, ...] = ("who", "verb", "count", "thing", "place", "day")
 _PAST = dict(vocab.EVENT_VERBS)
 _COUNT_RANGE = (2, 20)
-_PLACE_ADJECTIVES = ("quiet", "busy", "bright", "dark", "warm", "cold", "old", "small", "large")
+_PLACE_ADJECTIVES = ("quiet", "busy", "crowded", "empty", "noisy", "closed", "open", "calm")
+_WEATHER_ADJECTIVES = ("warm", "cold", "bright", "dark", "wet", "dry", "windy", "grey")
 _SUMMARY_RE = re.compile(r"^\s*([a-z]+) ([a-z]+) (\d+) ([a-z]+) at (the [a-z ]+?) on ([a-z]+)\s*\.?\s*$")
 
 
@@ -101,8 +102,9 @@ def distractor_sentence(rng: random.Random, record: EventRecord | None = None) -
     other = rng.choice([p for p in vocab.PEOPLE if p != person])
     place = record.place if record is not None and rng.random() < 0.3 else rng.choice(vocab.PLACES)
     things = rng.choice(vocab.THINGS)
-    # Only adjectives that can describe a place or the weather, so distractors read like news.
-    adj, adj2 = rng.sample(_PLACE_ADJECTIVES, 2)
+    # Adjectives that fit a place (or the weather), so distractors read like news.
+    adj = rng.choice(_PLACE_ADJECTIVES)
+    weather, weather2 = rng.sample(_WEATHER_ADJECTIVES, 2)
     day = rng.choice(vocab.WEEKDAYS)
     base, _ = rng.choice(vocab.EVENT_VERBS)
     years = vocab.number_word(rng.randint(2, 20))
@@ -110,9 +112,9 @@ def distractor_sentence(rng: random.Random, record: EventRecord | None = None) -
         f"{person} is a {rng.choice(vocab.NOUNS)} who lives near {place} .",
         f"{place} was {adj} on {day} .",
         f"many people came to {place} to see the {things} .",
-        f"{person} said the {things} were {adj} .",
+        f"{person} said the {things} were {rng.choice(vocab.ADJECTIVES)} .",
         f"{person} and {other} have worked together for {years} years .",
-        f"the weather was {adj} and {adj2} .",
+        f"the weather was {weather} and {weather2} .",
         f"{person} plans to {base} more {things} next {day} .",
         f"nobody knows how many {things} are left at {place} .",
     )

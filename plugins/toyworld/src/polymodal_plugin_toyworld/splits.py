@@ -26,10 +26,11 @@ from typing import Callable, Hashable, Iterable, Sequence, TypeVar
 
 __all__ = [
     "SPLITS", "canonical_split", "stable_hash", "split_rng", "split_of", "draw_split", "HeldOutPairs",
-    "held_out_pairs", "unique_keys",
+    "held_out_pairs", "unique_keys", "draw_balanced",
 ]
 
 T = TypeVar("T")
+L = TypeVar("L")
 
 #: The canonical split names, in order.
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
@@ -108,23 +109,52 @@ def draw_split(make: Callable[[random.Random], T], n: int, seed: int, split: str
     Raises:
         ValueError: when the item space is too small to give ``n`` items for this split.
     """
+    return _draw(lambda rng, _label: make(rng), (None,), n, seed, split, key, stream, unique, weights,
+                 max_tries, shuffle=False)
+
+
+def draw_balanced(make: Callable[[random.Random, L], T], labels: Sequence[L], n: int, seed: int, split: str,
+                  *, key: Callable[[T], Hashable], stream: str = "", unique: bool = True,
+                  weights: Sequence[float] = DEFAULT_WEIGHTS, max_tries: int | None = None) -> list[T]:
+    """Like :func:`draw_split`, with the labels balanced exactly: counts differ by at most one.
+
+    Items are drawn for ``labels[0], labels[1], ...`` in turn and then shuffled, so a majority-class
+    baseline scores ``1 / len(labels)`` (up to rounding).
+
+    Args:
+        make: builds one candidate item *for the given label* from a random stream.
+        labels: the classes to balance.
+        n, seed, split, key, stream, unique, weights, max_tries: as in :func:`draw_split`.
+    """
+    if not labels:
+        raise ValueError("draw_balanced needs at least one label")
+    return _draw(make, labels, n, seed, split, key, stream, unique, weights, max_tries, shuffle=True)
+
+
+def _draw(make: Callable[[random.Random, L], T], labels: Sequence[L], n: int, seed: int, split: str,
+          key: Callable[[T], Hashable], stream: str, unique: bool, weights: Sequence[float],
+          max_tries: int | None, *, shuffle: bool) -> list[T]:
     split = canonical_split(split)
     rng = split_rng(seed, split, stream)
     limit = max_tries if max_tries is not None else 200 * n + 1000
     out: list[T] = []
     seen: set[Hashable] = set()
     tries = 0
-    while len(out) < n:
-        if tries >= limit:
-            raise ValueError(f"only {len(out)} of {n} distinct {split} items after {tries} draws: the toy "
-                             f"space is too small; ask for fewer items or allow repeats (unique=False)")
-        tries += 1
-        item = make(rng)
-        k = key(item)
-        if split_of(k, seed, weights) != split or (unique and k in seen):
-            continue
-        seen.add(k)
-        out.append(item)
+    for i in range(n):
+        label = labels[i % len(labels)]
+        while True:
+            if tries >= limit:
+                raise ValueError(f"only {len(out)} of {n} distinct {split} items after {tries} draws: the toy "
+                                 f"space is too small; ask for fewer items or allow repeats (unique=False)")
+            tries += 1
+            item = make(rng, label)
+            k = key(item)
+            if split_of(k, seed, weights) == split and not (unique and k in seen):
+                seen.add(k)
+                out.append(item)
+                break
+    if shuffle:
+        rng.shuffle(out)
     return out
 
 

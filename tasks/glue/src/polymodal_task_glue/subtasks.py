@@ -6,11 +6,13 @@ reads and writes the GLUE TSV files with it.
 Label words are what the model generates: SST-2 says ``positive``/``negative``, MNLI says
 ``entailment``/``neutral``/``contradiction``, the yes/no questions (CoLA, MRPC, QQP, QNLI, RTE, WNLI) say
 ``yes``/``no``, and STS-B says its score rounded to one decimal (``"3.8"``), chosen from the closed set
-``0.0, 0.1, ..., 5.0`` and scored by Pearson/Spearman correlation.
+``0.0, 0.1, ..., 5.0`` and scored by Pearson/Spearman correlation. Metrics: accuracy; MCC for CoLA; accuracy
+and binary F1 of ``yes`` for MRPC and QQP; Pearson/Spearman for STS-B.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Subtask", "SUBTASKS", "DEFAULT_SUBTASK", "STSB_LABELS", "get_subtask", "stsb_label"]
 
@@ -49,7 +51,7 @@ class Subtask:
         label_fields: header names that may hold the label, first found wins.
         labels: raw label -> label word (``None`` for STS-B's real-valued score).
         closed_set: the label words the decoder may produce.
-        evaluators: evaluator names (``polymodal-plugin-metrics``).
+        evaluators: evaluator names, or ``(name, options)`` pairs (``polymodal-plugin-metrics``).
         primary_metric: ``"<evaluator>.<key>"``.
         files: split -> file name in the folder.
         headerless: train/dev files have no header (CoLA); the text is then column 3 and the label column 1.
@@ -63,7 +65,7 @@ class Subtask:
     label_fields: tuple[str, ...]
     labels: dict[str, str] | None
     closed_set: tuple[str, ...]
-    evaluators: tuple[str, ...] = ("accuracy",)
+    evaluators: tuple[Any, ...] = ("accuracy",)
     primary_metric: str = "accuracy.accuracy"
     files: dict[str, str] = field(default_factory=lambda: {"train": "train.tsv", "valid": "dev.tsv",
                                                             "test": "test.tsv"})
@@ -94,6 +96,8 @@ class Subtask:
 _YES_NO = {"0": "no", "1": "yes"}
 _ENTAIL_YES_NO = {"entailment": "yes", "not_entailment": "no"}
 _NLI_FIELDS = ("sentence1", "sentence2")
+# GLUE reports F1 of the positive ("duplicate") class next to accuracy for MRPC and QQP.
+_ACC_F1 = ("accuracy", ("f1", {"average": "binary", "positive": "yes"}))
 
 SUBTASKS: dict[str, Subtask] = {s.name: s for s in (
     Subtask("cola", "CoLA", _single('is the text " {a} " grammatically correct?'), ("sentence",),
@@ -102,12 +106,12 @@ SUBTASKS: dict[str, Subtask] = {s.name: s for s in (
     Subtask("sst2", "SST-2", _single('is the sentiment of text " {a} " positive or negative?'), ("sentence",),
             ("sentence",), ("label",), {"0": "negative", "1": "positive"}, ("negative", "positive")),
     Subtask("mrpc", "MRPC", _pair('does text1 " {a} " and text2 " {b} " have the same semantics?'),
-            ("sent1", "sent2"), ("#1 String", "#2 String"), ("Quality",), _YES_NO, ("no", "yes")),
+            ("sent1", "sent2"), ("#1 String", "#2 String"), ("Quality",), _YES_NO, ("no", "yes"), _ACC_F1),
     Subtask("stsb", "STS-B", _pair('what is the similarity of text1 " {a} " and text2 " {b} "?'),
             ("sent1", "sent2"), _NLI_FIELDS, ("score",), None, STSB_LABELS, ("pearson_spearman",),
-            "pearson_spearman.pearson"),
+            "pearson_spearman.corr"),
     Subtask("qqp", "QQP", _pair('is question " {a} " and question " {b} " equivalent?'), ("sent1", "sent2"),
-            ("question1", "question2"), ("is_duplicate",), _YES_NO, ("no", "yes")),
+            ("question1", "question2"), ("is_duplicate",), _YES_NO, ("no", "yes"), _ACC_F1),
     Subtask("mnli", "MNLI", _pair('can text1 " {a} " imply text2 " {b} "?'), ("sent1", "sent2"), _NLI_FIELDS,
             ("gold_label", "label"), {"entailment": "entailment", "neutral": "neutral",
                                       "contradiction": "contradiction"},

@@ -6,19 +6,20 @@
 * ``mnli``: a scene description as premise; the hypothesis states one attribute of one object with the same
   templates for every class: the true value (entailment), a flipped value (contradiction), or an attribute
   the premise does not mention for that object (neutral). A hypothesis-only classifier stays near 33%.
+  Training and validation scenes never contain the world's held-out colour-shape pairs; test scenes may.
 * ``rte``: the same pairs, two-way (``yes`` = entailment, half of the rows).
 * ``cola``: grammar sentences (``yes``) against corrupted ones (``no``): two adjacent words swapped, a word
   dropped or a word doubled.
 * ``stsb``: two sentences naming two objects that share 0-4 of their 4 attributes; score = 1.25 x shared.
 
-Labels are balanced within each subtask; splits are disjoint by construction (content-hashed keys).
+Labels are balanced exactly within each subtask; splits are disjoint by construction (content-hashed keys).
 """
 from __future__ import annotations
 
 import random
 from typing import Callable
 
-from polymodal_plugin_toyworld import World, draw_split, vocab
+from polymodal_plugin_toyworld import World, draw_balanced, vocab
 from polymodal_plugin_toyworld.grammar import random_sentence
 
 __all__ = ["TOY_SUBTASKS", "make_subtask_rows"]
@@ -39,8 +40,8 @@ def _clause(rng: random.Random, positive: bool) -> str:
     return f"{rng.choice(_SUBJECTS)} {verb} {neg}{intensifier}{word}"
 
 
-def _sentiment(rng: random.Random) -> dict[str, str]:
-    positive = rng.random() < 0.5
+def _sentiment(rng: random.Random, label: str) -> dict[str, str]:
+    positive = label == "positive"
     form = rng.randrange(3)
     if form == 0:
         text = f"{_clause(rng, positive)} ."
@@ -48,18 +49,11 @@ def _sentiment(rng: random.Random) -> dict[str, str]:
         text = f"{_clause(rng, not positive)} but {_clause(rng, positive)} ."
     else:
         text = f"although {_clause(rng, not positive)} , {_clause(rng, positive)} ."
-    return {"sentence": text, "label": "positive" if positive else "negative"}
+    return {"sentence": text, "label": label}
 
 
-def _hypothesis(shape: str, attribute: str, value: str) -> str:
-    if attribute == "material":
-        return f"the {shape} is made of {value} ."
-    return f"the {shape} is {value} ."
-
-
-def _nli(world: World, split: str, labels: tuple[str, ...]) -> Callable[[random.Random], dict[str, str]]:
-    def make(rng: random.Random) -> dict[str, str]:
-        label = rng.choice(labels)
+def _nli(world: World, split: str) -> Callable[[random.Random, str], dict[str, str]]:
+    def make(rng: random.Random, label: str) -> dict[str, str]:
         while True:
             scene = world.scene(rng, split, rng.randint(2, 3), distinct_shapes=True)
             mention = [[a for a in _NLI_ATTRIBUTES if rng.random() < 0.5] for _ in scene.objects]
@@ -75,8 +69,8 @@ def _nli(world: World, split: str, labels: tuple[str, ...]) -> Callable[[random.
             value = world.other_value(rng, attribute, obj.get(attribute))
         else:
             value = rng.choice(World.values(attribute))
-        return {"sent1": scene.describe(mention), "sent2": _hypothesis(obj.shape, attribute, value),
-                "label": label}
+        # One hypothesis template for every class and attribute, so the hypothesis alone tells nothing.
+        return {"sent1": scene.describe(mention), "sent2": f"the {obj.shape} is {value} .", "label": label}
     return make
 
 
@@ -97,18 +91,21 @@ def _corrupt(rng: random.Random, sentence: str) -> str:
     return " ".join(words[1:])
 
 
-def _cola(rng: random.Random) -> dict[str, str]:
+def _cola(rng: random.Random, label: str) -> dict[str, str]:
     sentence = random_sentence(rng)
-    if rng.random() < 0.5:
+    if label == "yes":
         return {"sentence": sentence, "label": "yes"}
     return {"sentence": _corrupt(rng, sentence), "label": "no"}
 
 
-def _stsb(world: World, split: str) -> Callable[[random.Random], dict[str, str]]:
+_STSB_SCORES = tuple(f"{1.25 * k:.1f}" for k in range(5))
+
+
+def _stsb(world: World, split: str) -> Callable[[random.Random, str], dict[str, str]]:
     attributes = ("size", "colour", "material", "shape")
 
-    def make(rng: random.Random) -> dict[str, str]:
-        shared = rng.randint(0, 4)
+    def make(rng: random.Random, label: str) -> dict[str, str]:
+        shared = _STSB_SCORES.index(label)
         a = world.random_object(rng, split)
         keep = set(rng.sample(attributes, shared))
         b = a
@@ -116,11 +113,11 @@ def _stsb(world: World, split: str) -> Callable[[random.Random], dict[str, str]]
             if attr not in keep:
                 b = b.with_value(attr, world.other_value(rng, attr, a.get(attr)))
         if not world.held_out.allowed(b.colour, b.shape, split):
-            return make(rng)
+            return make(rng, label)
         all4 = attributes
         sent1 = f"there is a {a.phrase(all4)} ."
         sent2 = rng.choice((f"a {b.phrase(all4)} is here .", f"i can see a {b.phrase(all4)} ."))
-        return {"sent1": sent1, "sent2": sent2, "label": f"{1.25 * shared:.1f}"}
+        return {"sent1": sent1, "sent2": sent2, "label": label}
     return make
 
 
@@ -139,20 +136,23 @@ def make_subtask_rows(subtask: str, n: int, seed: int, split: str) -> list[dict[
     """Draw ``n`` toy rows of ``subtask`` for ``split`` (keys: the subtask's columns and ``label``)."""
     world = World(seed)
     if subtask == "sst2":
-        make: Callable[[random.Random], dict[str, str]] = _sentiment
+        make: Callable[[random.Random, str], dict[str, str]] = _sentiment
+        labels: tuple[str, ...] = ("negative", "positive")
     elif subtask == "mnli":
-        make = _nli(world, split, ("entailment", "neutral", "contradiction"))
+        make, labels = _nli(world, split), ("entailment", "neutral", "contradiction")
     elif subtask == "rte":
-        nli = _nli(world, split, ("entailment", "entailment", "neutral", "contradiction"))
+        nli = _nli(world, split)
 
-        def make(rng: random.Random) -> dict[str, str]:
-            row = nli(rng)
-            return {**row, "label": "yes" if row["label"] == "entailment" else "no"}
+        def make(rng: random.Random, label: str) -> dict[str, str]:
+            # "no" is half contradiction, half neutral, so either kind of non-entailment is learned.
+            row = nli(rng, "entailment" if label == "yes" else rng.choice(("neutral", "contradiction")))
+            return {**row, "label": label}
+        labels = ("no", "yes")
     elif subtask == "cola":
-        make = _cola
+        make, labels = _cola, ("no", "yes")
     elif subtask == "stsb":
-        make = _stsb(world, split)
+        make, labels = _stsb(world, split), _STSB_SCORES
     else:
         raise ValueError(f"no toy generator for GLUE subtask {subtask!r}; toys exist for "
                          f"{', '.join(TOY_SUBTASKS)}")
-    return draw_split(make, n, seed, split, key=_SPLIT_KEYS[subtask], stream=f"glue.{subtask}")
+    return draw_balanced(make, labels, n, seed, split, key=_SPLIT_KEYS[subtask], stream=f"glue.{subtask}")

@@ -1,0 +1,132 @@
+"""The generalist network: input adapters + the encoder-decoder backbone + tied heads.
+
+One :class:`GeneralistNet` serves every task: token slots share the backbone's embedding table, other E-slots
+go through their adapters (a module per adapter name, shared by the slots that use it), and every D-slot's
+head scores only the columns (token spaces) its decoding program allows.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from polymodal.components import resolve_target
+from polymodal.engine.batch import Batch
+from polymodal.generation import GENERATORS, Automaton
+from polymodal.model import EncoderDecoder, ModelConfig, TiedHead, label_smoothed_loss
+from polymodal.planning.automaton import Machine
+from polymodal.vocab import BOS
+
+__all__ = ["GeneralistNet", "automaton_of"]
+
+MAX_SOURCE_POSITIONS = 1024
+N_TYPES = 16
+
+
+def automaton_of(machines: Sequence[Machine], device: torch.device | str = "cpu") -> tuple[Automaton, Tensor]:
+    """Join the rows' machines into one tensor automaton; returns it and each row's start state."""
+    parts = []
+    for m in machines:
+        parts.append(Automaton(torch.from_numpy(m.masks), torch.from_numpy(m.mask_of_state),
+                               torch.from_numpy(m.forced), torch.from_numpy(m.default_next),
+                               torch.from_numpy(m.edge_keys), torch.from_numpy(m.edge_next),
+                               torch.from_numpy(m.final), pad_column=m.pad_column, eos_column=m.eos_column))
+    merged, offsets = Automaton.concatenate(parts)
+    starts = offsets + torch.tensor([m.start for m in machines], dtype=torch.long)
+    return merged.to(device), starts.to(device)
+
+
+class GeneralistNet(nn.Module):
+    """Backbone plus adapters.
+
+    Args:
+        config: backbone architecture (``vocab_size`` = the layout's size).
+        adapters: adapter name -> (``"module:Class"``, options) for the non-token E-slots of the tasks.
+    """
+
+    def __init__(self, config: ModelConfig, adapters: Mapping[str, tuple[str, Mapping[str, Any]]] | None = None
+                 ) -> None:
+        super().__init__()
+        self.config = config
+        self.backbone = EncoderDecoder(config)
+        d = config.d_model
+        self.source_positions = nn.Embedding(MAX_SOURCE_POSITIONS, d)
+        self.types = nn.Embedding(N_TYPES, d)
+        nn.init.normal_(self.source_positions.weight, std=0.02)
+        nn.init.normal_(self.types.weight, std=0.02)
+        self.adapter_specs = {name: (target, dict(opts)) for name, (target, opts) in (adapters or {}).items()}
+        self.adapters = nn.ModuleDict({name.replace(".", "__"): resolve_target(target)(d_model=d, options=opts)
+                                       for name, (target, opts) in self.adapter_specs.items()})
+        self._type_of = {name: i + 1 for i, name in enumerate(sorted(self.adapter_specs))}
+        self._heads: dict[tuple, TiedHead] = {}
+
+    # -- pieces ----------------------------------------------------------------------------------------------
+    def head(self, ranges: Sequence[tuple[int, int]]) -> TiedHead:
+        key = tuple(tuple(r) for r in ranges)
+        if key not in self._heads:
+            self._heads[key] = TiedHead(self.backbone.embed_tokens, list(key))
+        return self._heads[key]
+
+    def embed_source(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        parts, masks = [], []
+        for piece in batch.pieces:
+            if piece[0] == "tokens":
+                ids = piece[1]
+                x = self.backbone.lookup(ids) * math.sqrt(self.config.d_model) + self.types.weight[0]
+                parts.append(x)
+                masks.append(ids.eq(self.config.pad_id))
+            else:
+                name, data = piece[1], piece[2]
+                x, mask, pos = self.adapters[name.replace(".", "__")](data)
+                x = x + self.types.weight[self._type_of[name]]
+                if pos is not None:
+                    x = x + pos
+                parts.append(x)
+                masks.append(mask)
+        x = torch.cat(parts, dim=1)
+        mask = torch.cat(masks, dim=1)
+        if x.shape[1] > MAX_SOURCE_POSITIONS:
+            raise ValueError(f"the encoder input has {x.shape[1]} positions, more than {MAX_SOURCE_POSITIONS}; "
+                             "lower max_length or the image size")
+        x = x + self.source_positions.weight[: x.shape[1]]
+        return x, mask
+
+    def encode(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        x, mask = self.embed_source(batch)
+        return self.backbone.encode(x, mask), mask
+
+    # -- training --------------------------------------------------------------------------------------------
+    def loss(self, batch: Batch, ranges: Sequence[tuple[int, int]], label_smoothing: float = 0.1
+             ) -> tuple[Tensor, Tensor, Tensor]:
+        """Sum of the batch's token losses, its NLL sum and its scored-token count."""
+        enc, mask = self.encode(batch)
+        hidden = self.backbone.decode(batch.dec_input, enc, mask)
+        keep = batch.weight > 0
+        logits = self.head(ranges)(hidden[keep])
+        loss, nll, n = label_smoothed_loss(logits, batch.target[keep], label_smoothing,
+                                           allowed=batch.allowed[keep])
+        return loss, nll, n
+
+    def forward(self, batch: Batch, ranges: Sequence[tuple[int, int]], label_smoothing: float = 0.1):
+        return self.loss(batch, ranges, label_smoothing)
+
+    # -- generation ------------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def generate(self, batch: Batch, ranges: Sequence[tuple[int, int]], method: str = "greedy",
+                 **kwargs: Any):
+        """Generate under each row's decoding automaton; returns the generator's output (columns)."""
+        if method not in GENERATORS:
+            raise ValueError(f"unknown generation method {method!r}; known: {', '.join(GENERATORS)}")
+        device = next(self.parameters()).device
+        was_training = self.training
+        self.eval()
+        try:
+            enc, mask = self.encode(batch)
+            automaton, starts = automaton_of(batch.machines, device)
+            return GENERATORS[method](self.backbone, enc, mask, self.head(ranges), automaton, starts,
+                                      bos_id=BOS, **kwargs)
+        finally:
+            self.train(was_training)

@@ -1,0 +1,1 @@
+"""Multi-task training: configuration, data streams, mixtures, the trainer, checkpoints and logs."""

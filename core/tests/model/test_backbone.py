@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from polymodal.model import EncoderDecoder, ModelConfig, key_mask
+
+V = 60
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def make_model(seed: int = 0, **overrides) -> EncoderDecoder:
+    torch.manual_seed(seed)
+    cfg = ModelConfig.named("nano", vocab_size=V, dropout=0.0, max_target_positions=32, **overrides)
+    return EncoderDecoder(cfg).eval()
+
+
+def source(b: int = 3, s: int = 7, d: int = 64, seed: int = 1):
+    g = torch.Generator().manual_seed(seed)
+    emb = torch.randn(b, s, d, generator=g)
+    pad = torch.zeros(b, s, dtype=torch.bool)
+    if b > 1:
+        pad[1, 4:] = True
+    return emb, pad
+
+
+def test_incremental_decoding_matches_full_pass():
+    model = make_model()
+    emb, pad = source()
+    tokens = torch.randint(1, V, (3, 9), generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        full = model.decode(tokens, enc, pad)
+        cache = model.new_cache(enc, pad, max_len=9)
+        steps = [model.decode(tokens[:, i:i + 1], None, None, cache=cache, start_pos=i) for i in range(9)]
+    assert torch.allclose(torch.cat(steps, dim=1), full, atol=1e-5)
+    assert cache.length == 9
+
+
+def test_cache_accepts_several_positions_at_once_and_repeat():
+    model = make_model()
+    emb, pad = source()
+    tokens = torch.randint(1, V, (3, 6), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        full = model.decode(tokens, enc, pad)
+        cache = model.new_cache(enc, pad, max_len=6, repeat=2)
+        rep = tokens.repeat_interleave(2, dim=0)
+        first = model.decode(rep[:, :4], None, None, cache=cache, start_pos=0)
+        rest = model.decode(rep[:, 4:], None, None, cache=cache, start_pos=4)
+    got = torch.cat([first, rest], dim=1)
+    assert torch.allclose(got[0::2], full, atol=1e-5)
+    assert torch.allclose(got[1::2], full, atol=1e-5)
+
+
+def test_reorder_and_select_rows_follow_hypotheses():
+    model = make_model()
+    emb, pad = source()
+    tokens = torch.randint(1, V, (3, 5), generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        full = model.decode(tokens, enc, pad)
+        cache = model.new_cache(enc, pad, max_len=5)
+        model.decode(tokens[:, :3], None, None, cache=cache, start_pos=0)
+        # Rows 0 and 2 swap their self-attention history; their encoder stays: row 0 now continues
+        # row 2's prefix while attending to row 0's source.
+        cache.select_rows(torch.tensor([2, 0]))
+        out = model.decode(tokens[[2, 0], 3:], None, None, cache=cache, start_pos=3)
+    assert torch.allclose(out, full[[2, 0], 3:], atol=1e-5)
+
+
+def test_padding_does_not_leak_and_empty_sources_are_finite():
+    model = make_model()
+    emb, pad = source()
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        emb2 = emb.clone()
+        emb2[1, 4:] = 100.0  # garbage under the padding of row 1
+        enc2 = model.encode(emb2, pad)
+        tokens = torch.randint(1, V, (3, 4))
+        assert torch.allclose(model.decode(tokens, enc, pad)[1], model.decode(tokens, enc2, pad)[1], atol=1e-5)
+        pad_all = pad.clone()
+        pad_all[2] = True  # a row without any source position (decoder-only)
+        out = model.decode(tokens, model.encode(emb, pad_all), pad_all)
+        assert torch.isfinite(out).all()
+        # An empty source contributes nothing: same as decoding that row against an empty encoder output.
+        alone = model.decode(tokens[2:], enc[2:, :0], None)
+        assert torch.allclose(out[2], alone[0], atol=1e-5)
+    mask, scale = key_mask(pad_all)
+    assert scale is not None and scale.view(-1).tolist() == [1.0, 1.0, 0.0]
+    assert key_mask(torch.zeros(2, 3, dtype=torch.bool)) == (None, None)
+
+
+def test_decoder_is_causal():
+    model = make_model()
+    emb, pad = source()
+    a = torch.randint(1, V, (3, 6), generator=torch.Generator().manual_seed(5))
+    b = a.clone()
+    b[:, 4:] = 7
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        assert torch.allclose(model.decode(a, enc, pad)[:, :4], model.decode(b, enc, pad)[:, :4], atol=1e-6)
+        assert not torch.allclose(model.decode(a, enc, pad)[:, 4:], model.decode(b, enc, pad)[:, 4:])
+
+
+def test_inputs_embeds_replace_token_embeddings():
+    model = make_model()
+    emb, pad = source()
+    tokens = torch.randint(1, V, (3, 4))
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        by_ids = model.decode(tokens, enc, pad)
+        by_embeds = model.decode(None, enc, pad, inputs_embeds=model.embed_tokens(tokens) * model.embed_scale)
+    assert torch.allclose(by_ids, by_embeds, atol=1e-6)
+
+
+def test_bf16_autocast_forward_backward_and_cache():
+    model = make_model()
+    model.train()
+    emb, pad = source()
+    tokens = torch.randint(1, V, (3, 5))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        hidden = model.decode(tokens, model.encode(emb, pad), pad)
+    hidden.float().pow(2).mean().backward()
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+    model.eval()
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        enc = model.encode(emb, pad)
+        cache = model.new_cache(enc, pad, max_len=5)
+        step = model.decode(tokens[:, :1], None, None, cache=cache, start_pos=0)
+    assert cache.self_k.dtype == torch.bfloat16 and torch.isfinite(step).all()
+
+
+def test_dropout_only_in_training():
+    torch.manual_seed(0)
+    model = EncoderDecoder(ModelConfig.named("nano", vocab_size=V, dropout=0.5))
+    emb, pad = source()
+    tokens = torch.randint(1, V, (3, 4))
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(emb, pad, tokens), model(emb, pad, tokens))
+        model.train()
+        assert not torch.allclose(model(emb, pad, tokens), model(emb, pad, tokens))
+
+
+def test_lookup_gradient_equals_dense_and_is_dense():
+    model = make_model()
+    ids = torch.randint(0, V, (4, 5))
+    weights = torch.randn(4, 5, 64)
+    (model.lookup(ids) * weights).sum().backward()
+    grad_sparse_path = model.embed_tokens.weight.grad
+    assert not grad_sparse_path.is_sparse
+    twin = copy.deepcopy(model)
+    twin.zero_grad()
+    (twin.embed_tokens(ids) * weights).sum().backward()
+    assert torch.allclose(grad_sparse_path, twin.embed_tokens.weight.grad, atol=1e-6)
+    # The copy registers its own hook on first use: its gradient is dense too.
+    twin.zero_grad()
+    (twin.lookup(ids) * weights).sum().backward()
+    assert not twin.embed_tokens.weight.grad.is_sparse
+
+
+def test_position_and_cache_limits_raise():
+    model = make_model()
+    emb, pad = source()
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        with pytest.raises(ValueError, match="max_target_positions"):
+            model.decode(torch.ones(3, 40, dtype=torch.long), enc, pad)
+        cache = model.new_cache(enc, pad, max_len=2)
+        with pytest.raises(ValueError, match="cache holds 2"):
+            model.decode(torch.ones(3, 3, dtype=torch.long), None, None, cache=cache)
+    with pytest.raises(ValueError, match="encode expects"):
+        model.encode(torch.randn(2, 3, 10))
+
+
+def test_reorder_permutes_prefixes_within_a_row():
+    model = make_model()
+    emb, pad = source(b=1)
+    a = torch.randint(1, V, (1, 5), generator=torch.Generator().manual_seed(6))
+    b = torch.randint(1, V, (1, 5), generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        enc = model.encode(emb, pad[:1])
+        full_a, full_b = model.decode(a, enc, pad[:1]), model.decode(b, enc, pad[:1])
+        cache = model.new_cache(enc, pad[:1], max_len=5, repeat=2)
+        model.decode(torch.cat([a, b])[:, :3], None, None, cache=cache, start_pos=0)
+        cache.reorder(torch.tensor([1, 1]))  # both hypotheses now continue prefix b
+        out = model.decode(torch.cat([b, b])[:, 3:], None, None, cache=cache, start_pos=3)
+    assert torch.allclose(out[0], full_b[0, 3:], atol=1e-5) and torch.allclose(out[1], full_b[0, 3:], atol=1e-5)
+    assert not torch.allclose(out[0], full_a[0, 3:])

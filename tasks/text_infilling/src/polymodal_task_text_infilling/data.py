@@ -1,0 +1,173 @@
+"""Text-infilling data: a loader for any text corpus, toy sentences of the world grammar, and the baseline.
+
+The model reads the text with whole-word spans masked (the slot attribute ``mask_ratio=0.3``: BART-style,
+span lengths drawn from Poisson(3), each masked word replaced by one mask) and writes the complete text.
+
+Corpora: a ``.txt`` file with one sentence or paragraph per line (blank lines skipped), or a ``.jsonl`` file
+with one JSON object per line holding the text in a field (``text`` by default).
+
+Baseline: the model only sees masked input, so the trivial answer is the masked input with every masked
+word replaced by the most frequent English word, ``"the"``. :func:`baseline` masks each evaluation text the
+same way the preprocessor does (ratio 0.3, Poisson(3) spans), with a seed taken from the text itself so the
+result is reproducible, and fills the masks with ``"the"``. Its token accuracy is mostly the unmasked words
+copied; on the masked words alone it is the share of masked words that are "the".
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+from typing import Any, Sequence
+
+from polymodal.errors import DataError
+from polymodal_plugin_toyworld.grammar import corpus, real_sentences
+from polymodal_plugin_toyworld.splits import SPLITS, canonical_split, stable_hash
+
+__all__ = ["load", "make_toy", "write_toy", "baseline", "mask_words", "split_sizes"]
+
+_TASK = "text_infilling"
+_SUFFIXES = (".txt", ".jsonl")
+_FILL = "the"
+
+
+def split_sizes(n: int) -> dict[str, int]:
+    """Rows per split written by :func:`write_toy`: ``n`` for train, a fifth of it for valid and test."""
+    return {"train": n, "valid": max(1, n // 5), "test": max(1, n // 5)}
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError("no such file", task=_TASK, source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DataError(f"line {line}: not UTF-8 text", task=_TASK, source=str(path), row=line) from None
+    return text.splitlines()
+
+
+def _resolve(path: Path, split: str | None) -> Path:
+    if not path.is_dir():
+        return path
+    if split is None:
+        raise DataError("a corpus folder needs split= (train, valid or test)", task=_TASK, source=str(path))
+    for suffix in _SUFFIXES:
+        candidate = path / f"{canonical_split(split)}{suffix}"
+        if candidate.is_file():
+            return candidate
+    raise DataError(f"no {split}.txt or {split}.jsonl in this folder", task=_TASK, source=str(path))
+
+
+def load(path: str | Path, split: str | None = None, *, text_field: str = "text", fmt: str | None = None
+         ) -> list[dict[str, str]]:
+    """Read a corpus into ``{"text": ...}`` rows.
+
+    Args:
+        path: a ``.txt`` or ``.jsonl`` file, or a folder together with ``split`` (``<split>.txt``...).
+        split: with a folder: ``train``, ``valid`` or ``test``.
+        text_field: the JSONL field holding the text.
+        fmt: ``"txt"`` or ``"jsonl"``; by default the file suffix decides (anything but ``.jsonl`` is text).
+
+    Raises:
+        DataError: naming the file and 1-based line of undecodable text, invalid JSON, or a JSON line
+            without a non-empty string ``text_field``.
+    """
+    file = _resolve(Path(path), split)
+    kind = fmt or ("jsonl" if file.suffix == ".jsonl" else "txt")
+    if kind not in ("txt", "jsonl"):
+        raise DataError(f"unknown corpus format {fmt!r}; expected txt or jsonl", task=_TASK, source=str(file))
+    rows = []
+    for lineno, line in enumerate(_lines(file), start=1):
+        if not line.strip():
+            continue
+        if kind == "txt":
+            rows.append({"text": line.strip()})
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"line {lineno}: invalid JSON ({exc.msg})", task=_TASK, source=str(file),
+                            row=lineno) from None
+        value = record.get(text_field) if isinstance(record, dict) else None
+        if not isinstance(value, str) or not value.strip():
+            raise DataError(f"line {lineno}: no non-empty string field {text_field!r}", task=_TASK,
+                            source=str(file), row=lineno, column=text_field)
+        rows.append({"text": value.strip()})
+    return rows
+
+
+def make_toy(n: int, seed: int = 0, split: str = "train", *, real: bool = False) -> list[dict[str, str]]:
+    """Draw ``n`` distinct toy sentences; no sentence occurs in two splits.
+
+    Args:
+        n: number of rows.
+        seed: fixes the rows.
+        split: ``train``, ``valid`` or ``test``.
+        real: mix in real sentences (WordNet glosses, fortunes) when the system has them. Off by default:
+            the data would then depend on the machine.
+    """
+    extra = real_sentences(limit=20_000, max_words=20) if real else ()
+    return [{"text": s} for s in corpus(n, seed, canonical_split(split), stream="text_infilling", extra=extra)]
+
+
+def write_toy(out_dir: str | Path, n: int, seed: int = 0) -> list[Path]:
+    """Write ``{train,valid,test}.txt`` (one sentence a line; sizes from :func:`split_sizes`).
+
+    Returns:
+        The three files; :func:`load` reads each back as ``make_toy(size, seed, split)``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for split in SPLITS:
+        path = out / f"{split}.txt"
+        path.write_text("".join(r["text"] + "\n" for r in make_toy(split_sizes(n)[split], seed, split)),
+                        encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    # Knuth's method: fine for the small means used here.
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def mask_words(n_words: int, ratio: float, rng: random.Random, mean_span: float = 3.0) -> list[bool]:
+    """Choose whole-word spans to mask, BART-style: ``round(ratio * n_words)`` words in Poisson spans.
+
+    Args:
+        n_words: words in the text.
+        ratio: fraction of words to mask.
+        rng: the random stream.
+        mean_span: the Poisson mean of span lengths (spans of length 0 become 1).
+
+    Returns:
+        One flag per word, ``True`` where masked.
+    """
+    target = min(n_words, round(ratio * n_words))
+    masked = [False] * n_words
+    count = 0
+    while count < target:
+        start = rng.randrange(n_words)
+        for i in range(start, min(n_words, start + max(1, _poisson(rng, mean_span)))):
+            if count < target and not masked[i]:
+                masked[i] = True
+                count += 1
+    return masked
+
+
+def baseline(train_rows: Sequence[dict[str, Any]], eval_rows: Sequence[dict[str, Any]], *, ratio: float = 0.3
+             ) -> list[str]:
+    """The masked input with every masked word replaced by ``"the"`` (see the module docstring)."""
+    out = []
+    for row in eval_rows:
+        words = str(row["text"]).split()
+        flags = mask_words(len(words), ratio, random.Random(stable_hash("infill-baseline", row["text"])))
+        out.append(" ".join(_FILL if m else w for w, m in zip(words, flags)))
+    return out

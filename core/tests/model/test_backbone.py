@@ -194,3 +194,44 @@ def test_reorder_permutes_prefixes_within_a_row():
         out = model.decode(torch.cat([b, b])[:, 3:], None, None, cache=cache, start_pos=3)
     assert torch.allclose(out[0], full_b[0, 3:], atol=1e-5) and torch.allclose(out[1], full_b[0, 3:], atol=1e-5)
     assert not torch.allclose(out[0], full_a[0, 3:])
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_packed_passes_match_padded_ones_with_gradients(monkeypatch, training):
+    import polymodal.model.transformer as tr
+
+    model = make_model()
+    model.train(training)  # dropout is 0: train mode only changes code paths
+    g = torch.Generator().manual_seed(8)
+    emb = torch.randn(3, 8, 64, generator=g)
+    src_pad = torch.zeros(3, 8, dtype=torch.bool)
+    src_pad[0, 3:] = True
+    src_pad[2, 6:] = True
+    tokens = torch.randint(1, V, (3, 7), generator=g)
+    lengths = torch.tensor([7, 2, 4])
+    tgt_pad = torch.arange(7)[None, :] >= lengths[:, None]
+    weights = torch.randn(3, 7, 64, generator=g) * (~tgt_pad)[..., None]
+
+    def run():
+        model.zero_grad()
+        out = model(emb, src_pad, tokens, tgt_padding_mask=tgt_pad)
+        (out * weights).sum().backward()
+        return out.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    packed, packed_grads = run()
+    monkeypatch.setattr(tr, "PACK_MIN_PADDING", 2.0)  # never pack
+    plain, plain_grads = run()
+    real = ~tgt_pad
+    assert torch.allclose(packed[real], plain[real], atol=1e-5)
+    assert (packed[tgt_pad] == 0).all()
+    assert packed_grads.keys() == plain_grads.keys()
+    for name in plain_grads:
+        assert torch.allclose(packed_grads[name], plain_grads[name], atol=1e-4), name
+
+
+def test_tgt_padding_must_be_trailing():
+    model = make_model()
+    emb, pad = source()
+    bad = torch.tensor([[False, True, False, False]] * 3)
+    with pytest.raises(ValueError, match="trailing"):
+        model.decode(torch.ones(3, 4, dtype=torch.long), model.encode(emb, pad), pad, tgt_padding_mask=bad)

@@ -116,12 +116,12 @@ class Task:
         raise DataError(f"cannot read data of type {type(data).__name__}", task=self.name)
 
     def add_toy(self, n: int = 200, seed: int = 0, splits: Sequence[str] = SPLITS) -> "Task":
-        """Add the preset's procedural toy data (``n`` rows for train, a quarter of that for the others)."""
+        """Add the preset's procedural toy data (``n`` rows for train, a fifth of that for the others)."""
         if not (self.preset and self.preset.toy):
             raise PluginError(f"task {self.name!r} has no toy data generator")
         make = resolve_target(self.preset.toy)
         for split in splits:
-            self.add_dataset(make(n if split == "train" else max(8, n // 4), seed, split), split)
+            self.add_dataset(make(n if split == "train" else max(8, n // 5), seed, split), split)
         return self
 
     def rows(self, split: str) -> list[dict[str, Any]]:

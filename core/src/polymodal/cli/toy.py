@@ -9,7 +9,7 @@ from polymodal.errors import PluginError
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("task", help="an installed task preset (name or alias)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--n", type=int, default=200, help="training rows (valid and test get a quarter each)")
+    p.add_argument("--n", type=int, default=200, help="training rows (valid and test get a fifth each)")
     p.add_argument("--seed", type=int, default=0)
 
 

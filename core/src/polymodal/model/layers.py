@@ -10,6 +10,7 @@ sequence (training) and an incremental pass that appends new keys/values to a pr
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -17,7 +18,40 @@ from torch import Tensor, nn
 
 from .config import ModelConfig
 
-__all__ = ["SelfAttention", "CrossAttention", "FeedForward", "EncoderLayer", "DecoderLayer"]
+__all__ = ["Packing", "SelfAttention", "CrossAttention", "FeedForward", "EncoderLayer", "DecoderLayer"]
+
+
+@dataclass
+class Packing:
+    """Which positions of a padded ``[B, T]`` batch are real, for computing on real tokens only.
+
+    Per-token work (LayerNorms, projections, feed-forward blocks) runs on the ``N`` real positions
+    (``[N, d]``); only attention scatters them back to ``[B, T]``. With a mixed-task batch a third to a
+    half of the positions can be padding, and none of their work is needed.
+
+    Attributes:
+        index: ``LongTensor[N]``, flat indices (``b * T + t``) of the real positions.
+        batch, length: ``B`` and ``T``.
+    """
+
+    index: Tensor
+    batch: int
+    length: int
+
+    @classmethod
+    def from_padding(cls, padding_mask: Tensor) -> "Packing":
+        """Build from a ``BoolTensor[B, T]`` that is True at padding."""
+        b, t = padding_mask.shape
+        return cls((~padding_mask).reshape(-1).nonzero().squeeze(1), b, t)
+
+    def pack(self, x: Tensor) -> Tensor:
+        """``[B, T, ...] -> [N, ...]``."""
+        return x.reshape(self.batch * self.length, *x.shape[2:]).index_select(0, self.index)
+
+    def unpack(self, x: Tensor) -> Tensor:
+        """``[N, ...] -> [B, T, ...]`` with zeros at padding."""
+        full = x.new_zeros((self.batch * self.length, *x.shape[1:]))
+        return full.index_copy(0, self.index, x).view(self.batch, self.length, *x.shape[1:])
 
 
 def _split_heads(x: Tensor, n_heads: int) -> Tensor:
@@ -48,24 +82,30 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
 
-    def _qkv(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        b, t, d = x.shape
-        qkv = self.qkv(x).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+    def _qkv(self, x: Tensor, pack: Packing | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        qkv = self.qkv(x)
+        if pack is not None:
+            qkv = pack.unpack(qkv)
+        b, t, d3 = qkv.shape
+        qkv = qkv.view(b, t, 3, self.n_heads, d3 // (3 * self.n_heads)).permute(2, 0, 3, 1, 4)
         return qkv[0], qkv[1], qkv[2]
 
-    def forward(self, x: Tensor, attn_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
-        """Attend over the whole of ``x`` (``[B, T, d]``).
+    def forward(self, x: Tensor, attn_mask: Tensor | None = None, is_causal: bool = False,
+                pack: Packing | None = None) -> Tensor:
+        """Attend over the whole of ``x``.
 
         Args:
-            x: input, already normalised.
+            x: input, already normalised: ``[B, T, d]``, or ``[N, d]`` real positions with ``pack``.
             attn_mask: boolean mask broadcastable to ``[B, H, T, T]``, True where attention is allowed.
             is_causal: use a causal mask (ignored when ``attn_mask`` is given).
+            pack: the real positions when ``x`` is packed; the output is packed the same way.
         """
-        q, k, v = self._qkv(x)
+        q, k, v = self._qkv(x, pack)
         p = self.attention_dropout if self.training else 0.0
         o = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p,
                                            is_causal=is_causal and attn_mask is None)
-        return self.out(_merge_heads(o))
+        o = _merge_heads(o)
+        return self.out(o if pack is None else pack.pack(o))
 
     def step(self, x: Tensor, cache_k: Tensor, cache_v: Tensor, pos: int) -> Tensor:
         """Attend from new positions ``pos .. pos+t-1`` over the cached prefix and themselves.
@@ -107,12 +147,14 @@ class CrossAttention(nn.Module):
         kv = self.kv(enc_out).view(b, s, 2, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
         return kv[0], kv[1]
 
-    def forward(self, x: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None) -> Tensor:
-        """Attend from ``x`` (``[B, T, d]``, normalised) over keys ``k`` and values ``v``."""
-        q = _split_heads(self.q(x), self.n_heads)
+    def forward(self, x: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None,
+                pack: Packing | None = None) -> Tensor:
+        """Attend from ``x`` (normalised; ``[B, T, d]``, or ``[N, d]`` with ``pack``) over ``k``, ``v``."""
+        q = self.q(x)
+        q = _split_heads(q if pack is None else pack.unpack(q), self.n_heads)
         p = self.attention_dropout if self.training else 0.0
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p)
-        return self.out(_merge_heads(o))
+        o = _merge_heads(F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p))
+        return self.out(o if pack is None else pack.pack(o))
 
 
 class FeedForward(nn.Module):
@@ -151,9 +193,12 @@ class EncoderLayer(nn.Module):
         self.ffn = FeedForward(d, config.ffn_dim, config.activation)
         self.dropout = config.dropout
 
-    def forward(self, x: Tensor, attn_mask: Tensor | None) -> Tensor:
-        """Run the layer on ``x`` (``[B, S, d]``); ``attn_mask`` is True where a key may be attended."""
-        x = x + _dropout(self.attn(self.attn_norm(x), attn_mask), self.dropout, self.training)
+    def forward(self, x: Tensor, attn_mask: Tensor | None, pack: Packing | None = None) -> Tensor:
+        """Run the layer on ``x`` (``[B, S, d]``, or ``[N, d]`` with ``pack``).
+
+        ``attn_mask`` is True where a key may be attended.
+        """
+        x = x + _dropout(self.attn(self.attn_norm(x), attn_mask, pack=pack), self.dropout, self.training)
         return x + _dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
 
 
@@ -173,8 +218,9 @@ class DecoderLayer(nn.Module):
 
     def forward(self, x: Tensor, cross_k: Tensor | None, cross_v: Tensor | None,
                 cross_mask: Tensor | None, cross_scale: Tensor | None = None, *,
-                cache_k: Tensor | None = None, cache_v: Tensor | None = None, pos: int = 0) -> Tensor:
-        """Run the layer on decoder states ``x`` (``[B, T, d]``).
+                cache_k: Tensor | None = None, cache_v: Tensor | None = None, pos: int = 0,
+                pack: Packing | None = None) -> Tensor:
+        """Run the layer on decoder states ``x`` (``[B, T, d]``, or ``[N, d]`` with ``pack``).
 
         Args:
             x: decoder states.
@@ -186,17 +232,18 @@ class DecoderLayer(nn.Module):
             cache_k, cache_v: this layer's self-attention cache for incremental decoding, or None for a
                 full causal pass.
             pos: position of ``x[:, 0]`` when decoding incrementally.
+            pack: the real positions of a packed full pass (trailing padding removed).
         """
         h = self.self_norm(x)
         if cache_k is None:
-            h = self.self_attn(h, is_causal=True)
+            h = self.self_attn(h, is_causal=True, pack=pack)
         else:
             h = self.self_attn.step(h, cache_k, cache_v, pos)
         x = x + _dropout(h, self.dropout, self.training)
         if cross_k is not None:
-            h = self.cross_attn(self.cross_norm(x), cross_k, cross_v, cross_mask)
+            h = self.cross_attn(self.cross_norm(x), cross_k, cross_v, cross_mask, pack=pack)
             if cross_scale is not None:
-                h = h * cross_scale
+                h = h * (cross_scale if pack is None else pack.pack(cross_scale.expand(-1, pack.length, 1)))
             x = x + _dropout(h, self.dropout, self.training)
         return x + _dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
 

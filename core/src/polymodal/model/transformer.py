@@ -24,9 +24,22 @@ from torch import Tensor, nn
 
 from .cache import KVCache
 from .config import ModelConfig
-from .layers import DecoderLayer, EncoderLayer, init_weights
+from .layers import DecoderLayer, EncoderLayer, Packing, init_weights
 
-__all__ = ["EncoderDecoder", "key_mask"]
+__all__ = ["EncoderDecoder", "key_mask", "PACK_MIN_PADDING"]
+
+#: Per-token work runs on real positions only when at least this fraction of a batch is padding; below
+#: it the gather/scatter around attention costs more than the padding it saves.
+PACK_MIN_PADDING = 0.1
+
+
+def _packing(padding_mask: Tensor | None) -> Packing | None:
+    if padding_mask is None or padding_mask.numel() == 0:
+        return None
+    n_pad = int(padding_mask.sum())
+    if n_pad < PACK_MIN_PADDING * padding_mask.numel():
+        return None
+    return Packing.from_padding(padding_mask)
 
 
 def key_mask(padding_mask: Tensor | None) -> tuple[Tensor | None, Tensor | None]:
@@ -110,12 +123,16 @@ class EncoderDecoder(nn.Module):
         if embeds.dim() != 3 or embeds.shape[-1] != self.config.d_model:
             raise ValueError(f"encode expects embeddings [B, S, {self.config.d_model}], "
                              f"got {tuple(embeds.shape)}")
-        x = F.dropout(embeds, self.config.dropout, self.training) if self.training else embeds
-        if x.shape[1] > 0:
-            mask, _ = key_mask(padding_mask)
-            for layer in self.encoder_layers:
-                x = layer(x, mask)
-        return self.encoder_norm(x)
+        if embeds.shape[1] == 0:
+            return self.encoder_norm(embeds)
+        mask, _ = key_mask(padding_mask)
+        pack = _packing(padding_mask) if mask is not None else None
+        x = embeds if pack is None else pack.pack(embeds)
+        x = F.dropout(x, self.config.dropout, True) if self.training and self.config.dropout else x
+        for layer in self.encoder_layers:
+            x = layer(x, mask, pack)
+        x = self.encoder_norm(x)
+        return x if pack is None else pack.unpack(x)
 
     # ------------------------------------------------------------------ decoder
     def embed_decoder_input(self, tokens: Tensor | None, inputs_embeds: Tensor | None = None,
@@ -143,9 +160,16 @@ class EncoderDecoder(nn.Module):
         x = torch.add(self.embed_positions.weight[start_pos:end], x_tok, alpha=scale)
         return F.dropout(x, self.config.dropout, True) if self.training and self.config.dropout else x
 
+    def _embed_packed(self, tokens: Tensor | None, inputs_embeds: Tensor | None, pack: Packing) -> Tensor:
+        positions = self.embed_positions.weight[pack.index % pack.length]
+        if inputs_embeds is not None:
+            return positions + pack.pack(inputs_embeds)
+        x = self.lookup(tokens.reshape(-1).index_select(0, pack.index))  # type: ignore[union-attr]
+        return torch.add(positions, x, alpha=self.embed_scale)
+
     def decode(self, tokens: Tensor | None, enc_out: Tensor | None, enc_padding_mask: Tensor | None, *,
                inputs_embeds: Tensor | None = None, cache: KVCache | None = None,
-               start_pos: int = 0) -> Tensor:
+               start_pos: int = 0, tgt_padding_mask: Tensor | None = None) -> Tensor:
         """Run the decoder.
 
         Without ``cache`` this is a full causal pass (training, scoring). With ``cache`` the inputs are the
@@ -160,35 +184,54 @@ class EncoderDecoder(nn.Module):
             inputs_embeds: ``FloatTensor[B, T, d]`` used instead of embedding ``tokens``.
             cache: the incremental-decoding cache from :meth:`new_cache`.
             start_pos: position of the first input (incremental decoding).
+            tgt_padding_mask: ``BoolTensor[B, T]``, True at *trailing* padding (every position after a
+                row's last real input). Those positions are skipped (their outputs are 0), which saves
+                the decoder's work on them; causality means no real position depends on them.
 
         Returns:
             ``FloatTensor[B, T, d]`` after the final LayerNorm.
+
+        Raises:
+            ValueError: when ``tgt_padding_mask`` marks a position before a real one.
         """
-        x = self.embed_decoder_input(tokens, inputs_embeds, start_pos)
         if cache is None:
             if start_pos != 0:
                 raise ValueError("start_pos != 0 needs a cache (incremental decoding)")
+            pack = None
+            if tgt_padding_mask is not None:
+                if bool((tgt_padding_mask[:, :-1] & ~tgt_padding_mask[:, 1:]).any()):
+                    raise ValueError("tgt_padding_mask must mark trailing padding only (no real position "
+                                     "after a padded one)")
+                pack = _packing(tgt_padding_mask)
+            if pack is None:
+                x = self.embed_decoder_input(tokens, inputs_embeds, 0)
+            else:
+                x = self._embed_packed(tokens, inputs_embeds, pack)
+                if self.training and self.config.dropout:
+                    x = F.dropout(x, self.config.dropout, True)
             has_cross = enc_out is not None and enc_out.shape[1] > 0
             mask, scale = key_mask(enc_padding_mask) if has_cross else (None, None)
             for layer in self.decoder_layers:
                 k, v = layer.cross_attn.keys_values(enc_out) if has_cross else (None, None)
-                x = layer(x, k, v, mask, scale)
-        else:
-            end = start_pos + x.shape[1]
-            if end > cache.max_len:
-                raise ValueError(f"cache holds {cache.max_len} positions, decoding up to {end}")
-            for i, layer in enumerate(self.decoder_layers):
-                sk, sv, ck, cv = cache.layer(i)
-                x = layer(x, ck, cv, cache.cross_mask, cache.cross_scale, cache_k=sk, cache_v=sv,
-                          pos=start_pos)
-            cache.length = max(cache.length, end)
+                x = layer(x, k, v, mask, scale, pack=pack)
+            x = self.decoder_norm(x)
+            return x if pack is None else pack.unpack(x)
+        x = self.embed_decoder_input(tokens, inputs_embeds, start_pos)
+        end = start_pos + x.shape[1]
+        if end > cache.max_len:
+            raise ValueError(f"cache holds {cache.max_len} positions, decoding up to {end}")
+        for i, layer in enumerate(self.decoder_layers):
+            sk, sv, ck, cv = cache.layer(i)
+            x = layer(x, ck, cv, cache.cross_mask, cache.cross_scale, cache_k=sk, cache_v=sv, pos=start_pos)
+        cache.length = max(cache.length, end)
         return self.decoder_norm(x)
 
     def forward(self, embeds: Tensor, padding_mask: Tensor | None, tokens: Tensor | None, *,
-                inputs_embeds: Tensor | None = None) -> Tensor:
+                inputs_embeds: Tensor | None = None, tgt_padding_mask: Tensor | None = None) -> Tensor:
         """Encode ``embeds`` and decode ``tokens`` (teacher forcing); returns decoder states."""
         enc = self.encode(embeds, padding_mask)
-        return self.decode(tokens, enc, padding_mask, inputs_embeds=inputs_embeds)
+        return self.decode(tokens, enc, padding_mask, inputs_embeds=inputs_embeds,
+                           tgt_padding_mask=tgt_padding_mask)
 
     # ------------------------------------------------------------------ incremental decoding
     def new_cache(self, enc_out: Tensor, enc_padding_mask: Tensor | None, max_len: int, *,

@@ -105,7 +105,7 @@ class TaskContract:
         spec = self.spec()
         rows = resolve_target(spec.toy)(self.n_rows, 0, "test")
         run = run_task(spec, rows)
-        evaluator, _, key = spec.primary_metric.partition(".")
+        evaluator, _, key = spec.primary_metric.rpartition(".")
         assert key in run.metrics[evaluator]
         if spec.baseline:
             train = resolve_target(spec.toy)(self.n_rows, 0, "train")

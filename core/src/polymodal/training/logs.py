@@ -65,7 +65,7 @@ class RunLog:
             if losses:
                 axes[0].plot(*zip(*losses), label=task)
             key = (primary or {}).get(task, "")
-            ev, _, metric = key.partition(".")
+            ev, _, metric = key.rpartition(".")
             points = [(r["step"], r["metrics"][ev][metric]) for r in records
                       if r.get("task") == task and ev in r.get("metrics", {}) and metric in r["metrics"][ev]]
             if points:

@@ -72,6 +72,7 @@ class Trainer:
         self.step = 0
         self.history: list[dict[str, Any]] = []
         self.skipped: dict[str, int] = {}
+        self.rows_seen = 0  # rows this process trained on (its shard of each global batch)
 
     # -- set-up --------------------------------------------------------------------------------------------
     def _streams(self, model: Any, tasks: Sequence[Any]) -> dict[str, TaskStream]:
@@ -169,6 +170,7 @@ class Trainer:
                 for micro in range(cfg.grad_accum):
                     for task in self._choose(tasks, streams, self.step, micro):
                         batch = shard(streams[task.name].next(), rank, world).to(cfg.device)
+                        self.rows_seen += batch.size
                         with autocast:
                             loss_sum, nll_sum, n_tok = net.loss(batch, ranges[task.name], cfg.label_smoothing)
                         n_global = n_tok.detach().clone().float()

@@ -6,7 +6,6 @@ head scores only the columns (token spaces) its decoding program allows.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping, Sequence
 
 import torch
@@ -15,6 +14,7 @@ from torch import Tensor, nn
 
 from polymodal.components import resolve_target
 from polymodal.engine.batch import Batch
+from polymodal.engine.tokens import TokenEmbedding
 from polymodal.generation import GENERATORS, Automaton
 from polymodal.model import EncoderDecoder, ModelConfig, TiedHead, label_smoothed_loss
 from polymodal.planning.automaton import Machine
@@ -62,6 +62,7 @@ class GeneralistNet(nn.Module):
                                        for name, (target, opts) in self.adapter_specs.items()})
         self._type_of = {name: i + 1 for i, name in enumerate(sorted(self.adapter_specs))}
         self._heads: dict[tuple, TiedHead] = {}
+        self.tokens = TokenEmbedding(self.backbone)
 
     # -- pieces ----------------------------------------------------------------------------------------------
     def head(self, ranges: Sequence[tuple[int, int]]) -> TiedHead:
@@ -75,7 +76,7 @@ class GeneralistNet(nn.Module):
         for piece in batch.pieces:
             if piece[0] == "tokens":
                 ids = piece[1]
-                x = self.backbone.lookup(ids) * math.sqrt(self.config.d_model) + self.types.weight[0]
+                x = self.tokens(ids) + self.types.weight[0]
                 parts.append(x)
                 masks.append(ids.eq(self.config.pad_id))
             else:

@@ -30,7 +30,7 @@ PREPROCESS = ComponentSpec(
 
 EMBED = ComponentSpec(
     kind="adapter", name="text.embed", modality=None,
-    target="polymodal_modality_text.adapters:TokenEmbeddingAdapter",
+    target="polymodal.engine.tokens:TokenEmbedding",
     doc="shared token embedding + learned 1-D positions + slot-type embedding",
     sides=frozenset({"encoder"}),
     options={"space": "text"},
@@ -38,7 +38,7 @@ EMBED = ComponentSpec(
 
 LM_HEAD = ComponentSpec(
     kind="head", name="text.lm", modality="TEXT",
-    target="polymodal_modality_text.heads:TokenHead",
+    target="polymodal.model.heads:TiedHead",
     doc="decoder token embedding in, tied-embedding logits over the text space (+ specials) out",
     sides=frozenset({"decoder"}),
     options={"space": "text"},

@@ -256,3 +256,53 @@ def test_min_len_needs_an_eos_column(setup, helpers):
     a.eos_column = -1
     with pytest.raises(ValueError, match="eos_column"):
         greedy(model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, min_len=2)
+
+
+def forced_prefix_automaton(helpers, prefix):
+    """Forced ``prefix`` columns, then free text until EOS."""
+    n = len(prefix)
+    a = Automaton.unconstrained(helpers.V, helpers.EOS, helpers.PAD)
+    # States 0..n-1 forced, state n free, state n+1 final.
+    masks = a.masks
+    forced = torch.tensor(list(prefix) + [-1, -1])
+    default_next = torch.tensor(list(range(1, n + 1)) + [n, n + 1])
+    mask_of_state = torch.tensor([0] * (n + 1) + [1])
+    final = torch.zeros(n + 2, dtype=torch.bool)
+    final[n + 1] = True
+    out = Automaton(masks, mask_of_state, forced, default_next, torch.tensor([n * helpers.V + helpers.EOS]),
+                    torch.tensor([n + 1]), final, helpers.PAD, helpers.EOS)
+    out.validate()
+    return out
+
+
+@pytest.mark.parametrize("method, kwargs", [("greedy", {}), ("beam", {"beam_size": 3, "return_n_best": 2}),
+                                            ("sample", {"seed": 1, "return_n_best": 2})])
+def test_forced_prefix_for_every_row(setup, helpers, method, kwargs):
+    model, head, enc, pad = setup
+    prefix = [30, 31, 32]
+    a = forced_prefix_automaton(helpers, prefix)
+    out = GENERATORS[method](model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=8, **kwargs)
+    for row in range(3):
+        for rank in range(out.columns.shape[1]):
+            cols = out.sequences(row, rank)
+            assert cols[:3] == prefix
+            assert (out.positional_scores[row, rank, :3] == 0).all()
+            lp = helpers.rescore(model, head, enc[row:row + 1], pad[row:row + 1], a, 0, cols)
+            assert torch.allclose(lp, out.positional_scores[row, rank, :len(cols)], atol=1e-4)
+
+
+def test_beam_with_forced_prefix_of_one_equals_greedy(setup, helpers):
+    model, head, enc, pad = setup
+    a = forced_prefix_automaton(helpers, [30, 31])
+    g = greedy(model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=9)
+    b = beam_search(model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=9, beam_size=1)
+    assert torch.equal(g.columns, b.columns) and torch.allclose(g.scores, b.scores, atol=1e-5)
+
+
+def test_missing_beam_hypotheses_are_padding(setup, helpers):
+    model, head, enc, pad = setup
+    a = Automaton.trie([[10], [11]], helpers.V, helpers.EOS, helpers.PAD)
+    out = beam_search(model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=4, beam_size=4,
+                      return_n_best=4)
+    assert torch.isfinite(out.scores[:, :2]).all() and not torch.isfinite(out.scores[:, 2:]).any()
+    assert (out.lengths[:, 2:] == 0).all() and (out.columns[:, 2:] == helpers.PAD).all()

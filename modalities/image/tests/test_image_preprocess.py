@@ -115,11 +115,11 @@ def test_errors_name_the_column(make_pre):
 
 
 def test_attribute_schema_is_enforced():
-    from conftest import SPECS
     from polymodal.planning.planner import compile_instruction
     from polymodal.testing import isolated_registry
+    from polymodal_modality_image import spec
 
-    reg = isolated_registry(*SPECS, fakes=True)
+    reg = isolated_registry(spec.IMAGE, spec.PREPROCESS, spec.RESNET, spec.VIT, spec.SMALL, fakes=True)
     for bad in (",size=8", ",flip=2", ",norm=bogus", ",sizes=64"):
         with pytest.raises(InstructionError):
             compile_instruction(f"[IMAGE:img{bad}] what? -> [TEXT:cap]", reg)

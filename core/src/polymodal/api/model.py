@@ -236,7 +236,8 @@ class GeneralistModel:
         device = next(self.net.parameters()).device
         for start in range(0, len(rows), batch_size):
             chunk = rows[start:start + batch_size]
-            examples = [(start + i, enc.encode(r, train=False, index=start + i)) for i, r in enumerate(chunk)]
+            examples = [(start + i, enc.encode(r, train=False, index=start + i, targets=False))
+                        for i, r in enumerate(chunk)]
             batch = collate(examples).to(device)
             gen = self.net.generate(batch, enc.columns.ranges, method, **generation)
             for i in range(len(chunk)):

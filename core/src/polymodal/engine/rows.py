@@ -82,11 +82,12 @@ class RowEncoder:
                 self.tries[slot.index] = Trie({str(v): tuple(pre.label_tokens(v)) for v in labels})
 
     def encode(self, row: Mapping[str, Any], *, train: bool, rng: random.Random | None = None,
-               index: int | None = None) -> Example:
-        """Preprocess one row; ``train`` adds noise and needs the target columns."""
-        rng = rng or random.Random(0)
+               index: int | None = None, targets: bool = True) -> Example:
+        """Preprocess one row; ``train`` adds noise and needs the target columns; ``targets=False`` (generation)
+        ignores target columns even when the row has them."""
+        rng = rng or random.Random(f"row:{index}")  # evaluation: a fixed stream per row
         try:
-            return self._encode(row, train, rng)
+            return self._encode(row, train, rng, targets or train)
         except DataError as exc:
             raise exc.located(task=self.task, row=index) from None
 
@@ -95,7 +96,7 @@ class RowEncoder:
             raise DataError(f"missing column (the row has: {', '.join(map(str, row)) or 'nothing'})", column=column)
         return row[column]
 
-    def _encode(self, row: Mapping[str, Any], train: bool, rng: random.Random) -> Example:
+    def _encode(self, row: Mapping[str, Any], train: bool, rng: random.Random, want_targets: bool) -> Example:
         row = dict(row)  # a working copy: preprocessors may leave notes for later slots (image -> box)
         enc: list[int] = [BOS]
         pieces: list[tuple] = [("tokens", [BOS])]
@@ -133,7 +134,7 @@ class RowEncoder:
                     value = None if slot.is_prompt else self._value(row, slot.column)
                     forced[slot.index] = pre.target(value, train=False, rng=rng, row=row)
                     continue
-                if slot.column not in row:
+                if not want_targets or slot.column not in row:
                     have_targets = False
                     continue
                 value = row[slot.column]

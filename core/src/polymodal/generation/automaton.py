@@ -80,8 +80,12 @@ class Automaton:
         """
         rows = self.masks[self.mask_of_state[states]]
         forced = torch.where(self.final[states], self.pad_column, self.forced[states])
-        onehot = torch.arange(self.n_columns, device=states.device)[None, :] == forced[:, None]
-        return torch.where((forced >= 0)[:, None], onehot, rows)
+        is_forced = (forced >= 0)[:, None]
+        # Clear forced rows, then set their forced column: two narrow ops instead of building a one-hot
+        # [N, C] tensor and selecting between the two.
+        rows &= ~is_forced
+        col = forced.clamp(min=0)[:, None]
+        return rows.scatter_(1, col, rows.gather(1, col) | is_forced)
 
     def advance(self, states: Tensor, columns: Tensor) -> Tensor:
         """Next state after producing ``columns`` in ``states`` (same shape, any shape).

@@ -83,23 +83,45 @@ def beam_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor
                      bos_id, max_len, min_len, beam_size, len_penalty, no_repeat_ngram_size, return_n_best)
 
 
+class _Live:
+    """The live beams of the rows still searching: ``[Ba, K]`` scores and ``[Ba*K, ...]`` hypotheses."""
+
+    def __init__(self, b: int, k: int, max_len: int, pad: int, bos_id: int, start_states: Tensor) -> None:
+        device = start_states.device
+        self.k = k
+        self.rows = torch.arange(b, device=device)
+        # All K beams start identical: only beam 0 may extend at the first step.
+        self.scores = torch.full((b, k), NEG_INF, device=device)
+        self.scores[:, 0] = 0.0
+        self.states = start_states.repeat_interleave(k)
+        self.cols = torch.full((b * k, max_len), pad, dtype=torch.long, device=device)
+        self.lp = torch.zeros(b * k, max_len, device=device)
+        self.ids = torch.full((b * k,), bos_id, dtype=torch.long, device=device)
+
+    def keep(self, keep: Tensor, dec: StepDecoder) -> None:
+        """Keep only rows ``keep`` (indices into the current rows)."""
+        beams = (keep[:, None] * self.k + torch.arange(self.k, device=keep.device)).view(-1)
+        self.rows, self.scores = self.rows[keep], self.scores[keep]
+        self.states, self.cols, self.lp, self.ids = (self.states[beams], self.cols[beams], self.lp[beams],
+                                                     self.ids[beams])
+        dec.select_rows(beams)
+
+
+def _shortcut_ok(automaton: Automaton, states: Tensor) -> Tensor:
+    """0-d bool tensor: every beam is forced and no forced column ends a hypothesis."""
+    forced = automaton.forced[states]
+    return (forced >= 0).all() & ~automaton.final[automaton.advance(states, forced.clamp(min=0))].any()
+
+
 def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | None, head: TiedHead,
           automaton: Automaton, start_states: Tensor, bos_id: int, max_len: int, min_len: int, k: int,
           len_penalty: float, ngram: int, n_best: int) -> GenerationOutput:
     device = enc_out.device
     b = enc_out.shape[0]
     c = head.n_columns
-    pad = automaton.pad_column
     dec = StepDecoder(model, head, enc_out, enc_padding_mask, max_len, repeat=k)
-    pool = _Pool(b, k, max_len, pad, device)
-    active = torch.arange(b, device=device)
-    states = start_states.repeat_interleave(k)
-    hist = torch.full((b * k, max_len), pad, dtype=torch.long, device=device)
-    hist_lp = torch.zeros(b * k, max_len, device=device)
-    ids = torch.full((b * k,), bos_id, dtype=torch.long, device=device)
-    # All K beams start identical: only beam 0 may extend at the first step.
-    beam_scores = torch.full((b, k), NEG_INF, device=device)
-    beam_scores[:, 0] = 0.0
+    pool = _Pool(b, k, max_len, automaton.pad_column, device)
+    live = _Live(b, k, max_len, automaton.pad_column, bos_id, start_states)
     n_cand = min(2 * k, k * c)
     ranks_ok = torch.arange(n_cand, device=device) < k
     # Rows that start final hold one empty hypothesis.
@@ -107,70 +129,71 @@ def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | Non
     if bool(start_final.any()):
         pool.score[start_final, 0] = 0.0
         pool.count[start_final] = k
-        keep = (~start_final).nonzero().squeeze(1)
-        active, beam_scores = active[keep], beam_scores[keep]
-        beam_keep = (keep[:, None] * k + torch.arange(k, device=device)).view(-1)
-        states, hist, hist_lp, ids = states[beam_keep], hist[beam_keep], hist_lp[beam_keep], ids[beam_keep]
-        dec.select_rows(beam_keep)
+        live.keep((~start_final).nonzero().squeeze(1), dec)
     t_end = 0
-    for t in range(max_len if active.numel() else 0):
-        ba = active.shape[0]
+    shortcut = bool(_shortcut_ok(automaton, live.states)) if live.rows.numel() else False
+    for t in range(max_len if live.rows.numel() else 0):
+        ba = live.rows.shape[0]
         t_end = t + 1
-        h = dec.hidden(ids, t)
-        forced = automaton.forced[states]
-        if bool((forced >= 0).all()) and not bool(automaton.final[automaton.advance(states, forced)].any()):
+        h = dec.hidden(live.ids, t)
+        if shortcut:
             # Every beam is in forced prompt text: all extend by their forced column at no cost.
-            hist[:, t] = forced
-            states = automaton.advance(states, forced)
-            ids = dec.global_ids[forced]
+            forced = automaton.forced[live.states]
+            live.cols[:, t] = forced
+            live.states = automaton.advance(live.states, forced)
+            live.ids = dec.global_ids[forced]
+            shortcut = bool(_shortcut_ok(automaton, live.states))
             continue
-        logits = constrain(dec.logits(h), automaton, states, t, min_len=min_len,
-                           no_repeat_ngram_size=ngram, history=hist[:, :t] if ngram else None)
+        logits = constrain(dec.logits(h), automaton, live.states, t, min_len=min_len,
+                           no_repeat_ngram_size=ngram, history=live.cols[:, :t] if ngram else None)
         lprobs = torch.log_softmax(logits, dim=-1)
-        cand = (beam_scores.view(-1, 1) + lprobs).view(ba, k * c)
+        cand = (live.scores.view(-1, 1) + lprobs).view(ba, k * c)
         top_s, top_i = cand.topk(n_cand, dim=1)
         beam_j = torch.div(top_i, c, rounding_mode="floor")
         col = top_i - beam_j * c
         src = beam_j + (torch.arange(ba, device=device) * k)[:, None]
         tok_lp = lprobs.view(ba, k * c).gather(1, top_i)
-        nstate = automaton.advance(states[src], col)
+        nstate = automaton.advance(live.states[src], col)
         is_final = automaton.final[nstate] & torch.isfinite(top_s)
-        finishing = is_final & ranks_ok
-        if bool(finishing.any()):
-            cand_cols = hist[src]
-            cand_cols[:, :, t] = col
-            cand_lp = hist_lp[src]
-            cand_lp[:, :, t] = tok_lp
-            norm = top_s / float(t + 1) ** len_penalty
-            pool.add(active, norm, cand_cols, cand_lp, torch.full_like(col, t + 1), finishing)
+        # Extensions that end a hypothesis and rank among the first K join the pool (a no-op merge when
+        # there are none, cheaper than a synchronisation to find out).
+        cand_cols = live.cols[src]
+        cand_cols[:, :, t] = col
+        cand_lp = live.lp[src]
+        cand_lp[:, :, t] = tok_lp
+        pool.add(live.rows, top_s / float(t + 1) ** len_penalty, cand_cols, cand_lp, torch.full_like(col, t + 1),
+                 is_final & ranks_ok)
         live_s = top_s.masked_fill(is_final, NEG_INF)
-        beam_scores, live_j = live_s.topk(k, dim=1) if n_cand >= k else _pad_topk(live_s, k)
+        live.scores, live_j = live_s.topk(k, dim=1) if n_cand >= k else _pad_topk(live_s, k)
         sel = src.gather(1, live_j).view(-1)
         sel_col = col.gather(1, live_j).view(-1)
-        hist = hist[sel]
-        hist[:, t] = sel_col
-        hist_lp = hist_lp[sel]
-        hist_lp[:, t] = tok_lp.gather(1, live_j).view(-1)
-        states = nstate.gather(1, live_j).view(-1)
+        live.cols = live.cols[sel]
+        live.cols[:, t] = sel_col
+        live.lp = live.lp[sel]
+        live.lp[:, t] = tok_lp.gather(1, live_j).view(-1)
+        live.states = nstate.gather(1, live_j).view(-1)
+        live.ids = dec.global_ids[sel_col]
         dec.reorder(sel)
-        ids = dec.global_ids[sel_col]
-        row_done = (pool.count[active] >= k) | ~torch.isfinite(beam_scores[:, 0])
-        if bool(row_done.any()):
-            if bool(row_done.all()):
-                active = active[:0]
+        row_done = (pool.count[live.rows] >= k) | ~torch.isfinite(live.scores[:, 0])
+        # One synchronisation per step: finished rows, and whether the next step is all forced.
+        n_done, shortcut = torch.stack([row_done.sum(), _shortcut_ok(automaton, live.states)]).tolist()
+        if n_done:
+            if n_done == ba:
+                live.rows = live.rows[:0]
                 break
-            keep = (~row_done).nonzero().squeeze(1)
-            active, beam_scores = active[keep], beam_scores[keep]
-            beam_keep = (keep[:, None] * k + torch.arange(k, device=device)).view(-1)
-            states, hist, hist_lp, ids = states[beam_keep], hist[beam_keep], hist_lp[beam_keep], ids[beam_keep]
-            dec.select_rows(beam_keep)
-    if active.numel():
+            live.keep((~row_done).nonzero().squeeze(1), dec)
+            shortcut = bool(_shortcut_ok(automaton, live.states))
+    if live.rows.numel():
         # Rows still searching at max_len: their live beams join the pool unfinished.
-        ba = active.shape[0]
-        norm = beam_scores / float(t_end) ** len_penalty if t_end else beam_scores
-        pool.add(active, norm, hist.view(ba, k, max_len), hist_lp.view(ba, k, max_len),
-                 torch.full((ba, k), t_end, dtype=torch.long, device=device), torch.isfinite(beam_scores))
-    used = max(int(pool.length.max()), 0) if b else 0
+        ba = live.rows.shape[0]
+        norm = live.scores / float(t_end) ** len_penalty if t_end else live.scores
+        pool.add(live.rows, norm, live.cols.view(ba, k, max_len), live.lp.view(ba, k, max_len),
+                 torch.full((ba, k), t_end, dtype=torch.long, device=device), torch.isfinite(live.scores))
+    missing = ~torch.isfinite(pool.score)
+    pool.cols.masked_fill_(missing[:, :, None], automaton.pad_column)
+    pool.lp.masked_fill_(missing[:, :, None], 0.0)
+    pool.length.masked_fill_(missing, 0)
+    used = int(pool.length.max()) if b else 0
     return GenerationOutput(pool.cols[:, :n_best, :used], pool.length[:, :n_best], pool.score[:, :n_best],
                             pool.lp[:, :n_best, :used])
 

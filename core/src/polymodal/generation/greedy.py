@@ -57,25 +57,33 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
         active, states, hist = active[keep], states[keep], hist[keep]
         ids = ids[keep]
         dec.select_rows(keep)
+    compacted = active.shape[0] != n
+    all_forced = bool((automaton.forced[states] >= 0).all())
     for t in range(max_len if active.numel() else 0):
         h = dec.hidden(ids, t)
-        forced = automaton.forced[states]
-        if bool((forced >= 0).all()):
+        if all_forced:
             # Forced prompt text: the column is known, so the output projection is skipped.
-            col = forced
+            col = automaton.forced[states]
             lp = torch.zeros(col.shape, device=device)
         else:
             logits = constrain(dec.logits(h), automaton, states, t, min_len=min_len,
                                no_repeat_ngram_size=no_repeat_ngram_size,
                                history=hist[:, :t] if no_repeat_ngram_size else None)
-            col = pick(logits)
-            lp = logits.gather(1, col[:, None]).squeeze(1) - torch.logsumexp(logits, dim=-1)
-        out_cols[active, t] = col
-        out_lp[active, t] = lp
+            lprobs = torch.log_softmax(logits, dim=-1)
+            col = pick(lprobs)
+            lp = lprobs.gather(1, col[:, None]).squeeze(1)
+        if compacted:
+            out_cols[active, t] = col
+            out_lp[active, t] = lp
+        else:
+            out_cols[:, t] = col
+            out_lp[:, t] = lp
         hist[:, t] = col
         states = automaton.advance(states, col)
         done = automaton.final[states]
-        n_done = int(done.sum())
+        # One synchronisation per step: finished count and whether the next step is all forced.
+        n_done, n_forced = torch.stack([done.sum(), (automaton.forced[states] >= 0).sum()]).tolist()
+        all_forced = n_forced == states.shape[0]
         if n_done:
             lengths[active[done]] = t + 1
             if n_done == active.shape[0]:
@@ -83,6 +91,8 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
             keep = (~done).nonzero().squeeze(1)
             active, states, col, hist = active[keep], states[keep], col[keep], hist[keep]
             dec.select_rows(keep)
+            compacted = True
+            all_forced = bool((automaton.forced[states] >= 0).all())
         ids = dec.global_ids[col]
     used = int(lengths.max()) if n else 0
     scores = out_lp.sum(dim=1) / lengths.clamp(min=1).to(out_lp.dtype) ** len_penalty

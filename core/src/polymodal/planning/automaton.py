@@ -304,20 +304,20 @@ class AutomatonBuilder:
     def _pack(self, start: int) -> Machine:
         n_cols = self.cols.size
         masks: list[np.ndarray] = []
-        index: dict[bytes, int] = {}
+        index: dict[tuple, int] = {}
         mask_of_state = np.zeros(len(self.states), dtype=np.int64)
         keys, nexts = [], []
         for i, s in enumerate(self.states):
-            row = np.zeros(n_cols, dtype=bool)
-            for lo, hi in s.ranges:
-                row[lo:hi] = True
-            if s.allowed:
-                row[list(s.allowed)] = True
-            if s.forced >= 0:
-                row[:] = False
-                row[s.forced] = True
-            key = row.tobytes()
+            key = (s.forced,) if s.forced >= 0 else (-1, tuple(s.ranges), tuple(sorted(s.allowed)))
             if key not in index:
+                row = np.zeros(n_cols, dtype=bool)
+                if s.forced >= 0:
+                    row[s.forced] = True
+                else:
+                    for lo, hi in s.ranges:
+                        row[lo:hi] = True
+                    if s.allowed:
+                        row[list(s.allowed)] = True
                 index[key] = len(masks)
                 masks.append(row)
             mask_of_state[i] = index[key]

@@ -31,7 +31,8 @@ class TrainerConfig:
             micro-step, by data size), ``temperature`` (by size^(1/temperature)), ``round_robin``.
         label_smoothing: epsilon of the label-smoothed cross-entropy.
         bf16: bf16 autocast.
-        eval_every: evaluate every N steps (0: only at the end); eval_rows caps the rows per task.
+        eval_every: evaluate every N steps (0: only at the end); eval_rows caps the rows per task;
+            eval_split names the split ('' turns evaluation off).
         save_every: write a training checkpoint every N steps (0: only at the end); keep_last of them are kept.
         out_dir: run directory (checkpoints, logs, plots).
         num_workers: DataLoader workers for preprocessing.
@@ -79,6 +80,8 @@ class TrainerConfig:
         for name in ("max_steps", "batch_size", "max_tokens", "grad_accum"):
             if getattr(self, name) < 1:
                 raise PolymodalError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.eval_split not in ("", "train", "valid", "test"):
+            raise PolymodalError(f"eval_split must be train, valid, test or '' (no evaluation), got {self.eval_split!r}")
         self.betas = tuple(self.betas)  # YAML gives lists
 
     @classmethod

@@ -224,7 +224,9 @@ class Trainer:
 
     def _evaluate(self, model: Any, tasks: Sequence[Any], log: RunLog | None, rank: int) -> dict[str, Any]:
         cfg = self.config
-        results = {}
+        results: dict[str, Any] = {}
+        if not cfg.eval_split:
+            return results
         for task in tasks:
             rows = task.rows(cfg.eval_split)[: cfg.eval_rows]
             if not rows:

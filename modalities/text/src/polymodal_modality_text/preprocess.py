@@ -15,6 +15,7 @@ from polymodal_modality_text.noise import replace_noise, span_mask
 __all__ = ["TextPreprocessor", "normalize_text"]
 
 _PUNCT = str.maketrans("", "", string.punctuation)
+MASK_TEXT = "<mask>"
 
 
 def normalize_text(text: str, *, uncased: bool = False, no_punctuation: bool = False) -> str:
@@ -47,7 +48,15 @@ class TextPreprocessor(Preprocessor):
                               no_punctuation=bool(self.attrs.get("no_punctuation")))
         if not text:
             raise DataError("the text is empty", column=self.slot.column)
-        ids = self.tokenizer.encode(text)
+        if MASK_TEXT in text:  # a literal <mask> (inference on text with holes) is the mask token
+            ids = []
+            for k, part in enumerate(text.split(MASK_TEXT)):
+                if k:
+                    ids.append(MASK - self.offset)
+                if part.strip():
+                    ids.extend(self.tokenizer.encode(part.strip()))
+        else:
+            ids = self.tokenizer.encode(text)
         limit = self.attrs.get("max_length")
         if limit:
             ids = ids[:limit]
@@ -56,7 +65,7 @@ class TextPreprocessor(Preprocessor):
     def encode(self, value: Any, *, train: bool, rng: random.Random, row: Mapping[str, Any]) -> dict[str, Any]:
         local = self._tokens(value)
         ratio = self.attrs.get("mask_ratio")
-        if train and ratio:
+        if ratio and (train or self.attrs.get("eval_mask")) and MASK - self.offset not in local:
             starts = self.tokenizer.word_starts(local)
             glob = [t + self.offset for t in local]
             return {"tokens": span_mask(glob, starts, ratio, MASK, rng)}

@@ -23,6 +23,8 @@ PREPROCESS = ComponentSpec(
         AttrSpec("no_punctuation", "flag", "strip ASCII punctuation", default=False),
         AttrSpec("mask_ratio", "float", "BART whole-word span masking of this fraction of words (training)",
                  minimum=0.0, maximum=1.0, sides=frozenset({"encoder"})),
+        AttrSpec("eval_mask", "flag", "apply mask_ratio at evaluation and inference too (a fixed pattern per row), "
+                 "for tasks whose point is restoring the masked text", default=False, sides=frozenset({"encoder"})),
         AttrSpec("noise_ratio", "float", "replace decoder-input tokens by random text tokens with this probability "
                  "(training)", minimum=0.0, maximum=1.0, sides=frozenset({"decoder"})),
     ),

@@ -1,8 +1,8 @@
 """The ``glue`` task spec (entry point ``polymodal.tasks: glue``), and one spec per GLUE subtask.
 
-Import-light: only the spec classes and the subtask table. The default instruction is SST-2's; the other
-subtasks' instructions follow it in :attr:`GLUE.instructions`, and :data:`SUBTASK_SPECS` gives each subtask
-a complete spec of its own (its instruction first, its closed set and its metrics: MCC for CoLA,
+Import-light: only the spec classes and the subtask table. The default task is SST-2 (a task's several
+instructions are alternative phrasings over the same columns, so the subtasks, whose columns differ, are not
+listed there); :data:`SUBTASK_SPECS` gives each subtask a complete spec of its own (its instruction first, its closed set and its metrics: MCC for CoLA,
 Pearson/Spearman for STS-B), e.g. for ``polymodal.register(SUBTASK_SPECS["mnli"])``.
 """
 from __future__ import annotations
@@ -17,17 +17,12 @@ _DATA = "polymodal_task_glue.data"
 _TOY_SUBTASKS = ("mnli", "rte", "cola", "stsb")  # sst2 is the default task's own toy
 
 
-def _instructions(first: Subtask) -> tuple[str, ...]:
-    rest = [s.instruction for s in SUBTASKS.values() if s.instruction != first.instruction]
-    return tuple(dict.fromkeys([first.instruction, *rest]))
-
-
 def _spec(sub: Subtask, name: str, doc: str) -> TaskSpec:
     toy_suffix = f"_{sub.name}" if sub.name in _TOY_SUBTASKS else ""
     has_toy = sub.name == DEFAULT_SUBTASK or sub.name in _TOY_SUBTASKS
     return TaskSpec(
         name=name,
-        instructions=_instructions(sub) if name == "glue" else (sub.instruction,),
+        instructions=(sub.instruction,),
         doc=doc,
         evaluators=sub.evaluators,
         primary_metric=sub.primary_metric,

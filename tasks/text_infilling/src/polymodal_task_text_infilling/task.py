@@ -9,7 +9,8 @@ _PKG = "polymodal_task_text_infilling"
 
 TEXT_INFILLING = TaskSpec(
     name="text_infilling",
-    instructions=('what is the complete text of " [TEXT:text,mask_ratio=0.3] "? -> [TEXT:text]',),
+    # eval_mask: the evaluation input is masked too (a fixed pattern per row), else restoring it is copying
+    instructions=('what is the complete text of " [TEXT:text,mask_ratio=0.3,eval_mask] "? -> [TEXT:text]',),
     doc="restore whole-word spans masked out of a sentence (BART-style); toy: sentences of the world grammar",
     evaluators=("token_accuracy", "rouge"),
     primary_metric="token_accuracy.token_accuracy",

@@ -48,6 +48,9 @@ def label_smoothed_loss(logits: Tensor, target: Tensor, epsilon: float = 0.1,
     if not 0.0 <= epsilon < 1.0:
         raise ValueError(f"epsilon must be in [0, 1), got {epsilon}")
 
+    if allowed is not None and bool(allowed.all()):
+        # Nothing is constrained: the unmasked path saves three passes over the [N, C] logits.
+        allowed = None
     counted = target >= 0
     w = counted.to(torch.float32)
     if weight is not None:

@@ -18,7 +18,7 @@ import pytest
 from polymodal.errors import DataError
 from polymodal.registry import default_registry
 
-__all__ = ["EvaluatorContract", "PreprocessorContract", "TaskContract"]
+__all__ = ["AdapterContract", "EvaluatorContract", "PreprocessorContract", "TaskContract"]
 
 
 class EvaluatorContract:
@@ -115,3 +115,41 @@ class TaskContract:
             base = fn.load()(preds, [r[ref_col] for r in rows])[key]
             ours = run.metrics[evaluator][key]
             assert (ours >= base) if fn.higher_is_better else (ours <= base)
+
+
+class AdapterContract:
+    """An encoder adapter for non-token slots (see :mod:`polymodal.engine.adapters`): it collates rows of
+    different sizes, returns ``[B, L, d]`` embeddings with a padding mask that covers the padding, and is
+    differentiable."""
+
+    name: ClassVar[str] = ""       # the adapter's registry name
+    d_model: ClassVar[int] = 32
+
+    def items(self) -> list[dict[str, Any]]:
+        raise NotImplementedError("return 2+ preprocessed rows (as the preprocessor's encode() returns them), "
+                                  "of different sizes where the modality allows it")
+
+    def _adapter(self):
+        spec = default_registry().get("adapter", self.name)
+        return spec, spec.load()(d_model=self.d_model, options=dict(spec.options))
+
+    def test_collate_and_forward_shapes(self):
+        import torch
+
+        spec, adapter = self._adapter()
+        items = self.items()
+        data = type(adapter).collate(items)
+        x, mask, pos = adapter(data)
+        assert x.dim() == 3 and x.shape[0] == len(items) and x.shape[2] == self.d_model
+        assert mask.shape == x.shape[:2] and mask.dtype == torch.bool
+        assert not mask.all(dim=1).any(), "every row must keep at least one position"
+        assert pos is None or pos.shape == x.shape
+        assert torch.isfinite(x).all()
+
+    def test_gradients_reach_the_parameters(self):
+        spec, adapter = self._adapter()
+        x, mask, pos = adapter(type(adapter).collate(self.items()))
+        out = x if pos is None else x + pos
+        out[~mask].sum().backward()
+        grads = [p.grad for p in adapter.parameters() if p.requires_grad]
+        assert grads and any(g is not None and float(g.abs().sum()) > 0 for g in grads)

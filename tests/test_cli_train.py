@@ -42,8 +42,8 @@ def test_train_eval_infer_from_yaml(tmp_path: Path):
     (data / "test.tsv").write_text("sentence\tlabel\tsrc\ttgt\n" + "".join(
         f"{r['sentence']}\t{r['label']}\t{r['src']}\t{r['tgt']}\n" for r in rows(60, 3)))
     (tmp_path / "run.yaml").write_text(f"""
-model: {{size: nano, dropout: 0.0, resource_options: {{text.tokenizer: {{vocab_size: 300, min_frequency: 1}}}}}}
-trainer: {{max_steps: 240, lr: 3.0e-3, warmup_steps: 20, batch_size: 16, out_dir: {tmp_path / 'run'},
+model: {{size: micro, dropout: 0.0, resource_options: {{text.tokenizer: {{vocab_size: 1000, min_frequency: 1}}}}}}
+trainer: {{max_steps: 400, lr: 1.0e-3, warmup_steps: 40, batch_size: 16, out_dir: {tmp_path / 'run'},
           mixture: round_robin, progress: false, tensorboard: false}}
 tasks:
   - name: sentiment

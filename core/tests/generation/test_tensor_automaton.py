@@ -87,3 +87,13 @@ def test_validate_finds_dead_ends_and_bad_edges():
 def test_to_moves_every_tensor():
     a = Automaton.trie([[3, 4]], C, EOS, PAD).to("cpu")
     assert a.device.type == "cpu" and a.pad_column == PAD and a.eos_column == EOS
+
+
+def test_is_free_marks_only_unconstrained_text_states():
+    free = Automaton.unconstrained(C, EOS, PAD, max_len=3)
+    free.forced[1] = 5
+    trie = Automaton.trie([[3, 4]], C, EOS, PAD)
+    merged, off = Automaton.concatenate([free, trie])
+    # free: states 0 (free), 1 (forced), 2 (forced EOS), 3 (final); then the trie's states.
+    assert merged.is_free(torch.arange(merged.n_states)).tolist() == (
+        [True, False, False, False] + [False] * trie.n_states)

@@ -110,8 +110,6 @@ def _decode_takes_a_row() -> bool:
     return "row" in inspect.signature(RowEncoder.decode).parameters
 
 
-@pytest.mark.skipif(not _decode_takes_a_row(), reason="core's RowEncoder.decode does not pass the row to "
-                    "postprocessors yet (needed to map boxes back to pixels)")
 def test_engine_decode_maps_the_box_back_to_pixels(setup):
     plan, enc = setup()
     row = {"img": np.zeros((32, 48, 3), np.uint8), "cap": "the red circle", "region": "6,4,30,20"}
@@ -172,8 +170,10 @@ def test_postprocess_without_notes_uses_the_raw_image_size(setup):
     from polymodal_modality_box.preprocess import BoxPreprocessor
 
     fresh = BoxPreprocessor(box_pre.slot, enc.ctx)
-    with pytest.raises(DataError, match="no IMAGE"):
+    with pytest.raises(DataError, match="without the row"):
         fresh.postprocess(tokens, None)
+    with pytest.raises(DataError, match="no IMAGE"):
+        fresh.postprocess(tokens, {"cap": "the red circle"})
 
 
 def test_num_bins_attribute(setup):

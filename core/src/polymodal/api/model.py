@@ -242,7 +242,7 @@ class GeneralistModel:
             gen = self.net.generate(batch, enc.columns.ranges, method, **generation)
             for i in range(len(chunk)):
                 cols = gen.sequences(i)
-                values = enc.decode(cols, batch.machines[i])
+                values = enc.decode(cols, batch.machines[i], {**chunk[i], **examples[i][1].notes})
                 out.append(Output(values, float(gen.scores[i, 0]), [int(t) for t in cols]))
         return out
 

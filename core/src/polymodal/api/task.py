@@ -24,8 +24,8 @@ class Task:
     """A task: its instruction(s), data splits and evaluation.
 
     Args:
-        name: task name; if a preset of that name (or alias) is installed and no instruction is given, the
-            preset supplies instruction, evaluators, closed sets and generation defaults.
+        name: task name; if a preset of that name (or alias) is installed, it supplies whatever the other
+            arguments leave out (instruction, evaluators, closed sets, loaders, toy data, generation defaults).
         instruction: one instruction or several (a random one is used per training row; the first at test).
         evaluators: evaluator names or ``(name, options)`` pairs.
         closed_sets: column -> labels for ``closed_set`` slots (default: the labels seen in training data).
@@ -43,13 +43,13 @@ class Task:
                  references: str | None = None, primary_metric: str | None = None,
                  registry: Registry | None = None) -> None:
         self.registry = registry or default_registry()
-        preset: TaskSpec | None = None
-        if instruction is None:
-            try:
-                preset = self.registry.task(name)
-            except PluginError as exc:
+        try:  # a preset of that name supplies what the arguments leave out
+            preset: TaskSpec | None = self.registry.task(name)
+        except PluginError as exc:
+            if instruction is None:
                 raise PluginError(f"Task({name!r}) has no instruction and no such preset is installed: {exc}") \
                     from None
+            preset = None
         self.name = name
         self.preset = preset
         if isinstance(instruction, str):

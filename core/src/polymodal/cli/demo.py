@@ -34,6 +34,13 @@ def _primary(metrics: dict[str, dict[str, float]], key: str) -> float:
     return float(metrics.get(evaluator, {}).get(name, float("nan")))
 
 
+def _cpu_sized(instruction: str) -> str:
+    """The demo's images are small renders: use the small CPU adapter at their own size."""
+    import re
+
+    return re.sub(r"\[IMAGE:(\w+)\]", r"[IMAGE:\1,size=64,adapter=image.small]", instruction)
+
+
 def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
     from polymodal.api.task import Task
     from polymodal.components import resolve_target
@@ -51,9 +58,10 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
             continue
         paths = resolve_target(spec.write_toy)(str(data_dir / name), args.n, args.seed)
         fmt = next(iter(spec.loaders))
-        task = Task(name)
+        task = Task(name, [_cpu_sized(i) for i in spec.instructions])
         for split, path in zip(("train", "valid", "test"), paths):
             task.add_dataset(str(path), split, format=fmt)
+        task.demo_source = (str(paths[2]), fmt)
         print(f"  {name}: {len(task.rows('train'))} train / {len(task.rows('test'))} test rows, "
               f"written in its '{fmt}' format to {data_dir / name} and read back by its loader")
         tasks.append(task)
@@ -87,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         print("no installed task ships toy data; install task plugins (make demo installs every package)")
         return 1
     model = GeneralistModel(args.size, resource_options={"text.tokenizer": {"vocab_size": 2000}})
-    config = TrainerConfig(max_steps=args.steps, lr=2e-3, warmup_steps=200, batch_size=24, max_tokens=6000,
+    config = TrainerConfig(max_steps=args.steps, lr=1e-3, warmup_steps=200, batch_size=24, max_tokens=6000,
                            mixture="temperature", temperature=2.0, out_dir=str(out / "run"),
                            eval_rows=args.eval_rows, eval_split="valid", seed=args.seed, log_every=20,
                            label_smoothing=0.1)
@@ -112,11 +120,15 @@ def run(args: argparse.Namespace) -> int:
         _examples(model, task, predictions, rows, out / "examples")
     table = "\n".join(lines)
     print("\n" + table)
+    reproduce = "\n".join(
+        f"    polymodal eval {out / 'run'} --task {t.name} --data {t.demo_source[0]} --format {t.demo_source[1]} "
+        f"--limit {args.eval_rows}" for t in tasks)
     elapsed = time.time() - started
     (out / "results.md").write_text(
         f"# polymodal demo\n\nOne '{args.size}' generalist trained {args.steps} steps on {len(tasks)} tasks "
         f"({args.threads} threads, {elapsed:.0f} s). Learned = model >= baseline + {MARGIN:g} points.\n\n"
-        f"{table}\n\nCurves: `run/curves.png`. Example predictions: `examples/`. Checkpoint: `run/latest`.\n")
+        f"{table}\n\nCurves: `run/curves.png`. Example predictions: `examples/`. Checkpoint: `run/latest`.\n\n"
+        f"Each row is reproduced from the checkpoint by:\n\n{reproduce}\n")
     (out / "results.json").write_text(json.dumps(summary, indent=1, default=str))
 
     print("\n== inference on instructions written on the spot ==")

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from polymodal.errors import PolymodalError
+from polymodal.errors import PluginError, PolymodalError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,12 +31,14 @@ def run(args: argparse.Namespace) -> int:
     if args.task not in model.tasks:
         raise PolymodalError(f"the checkpoint knows no task {args.task!r} (it has: {', '.join(model.tasks)})")
     record = model.tasks[args.task]
-    task = Task(args.task, record.instructions)
+    try:  # the installed preset, for its real-format loaders and toy data
+        task = Task(args.task)
+    except PluginError:
+        task = Task(args.task, record.instructions)
     if args.data:
         task.add_dataset(args.data, "test", format=args.format)
     elif args.toy:
-        task = Task(args.task)
-        task.add_toy(n=args.toy[0] * 4, seed=args.toy[1], splits=["test"])
+        task.add_toy(n=args.toy[0] * 5, seed=args.toy[1], splits=["test"])
     else:
         raise PolymodalError("give --data PATH (or --toy N SEED for a preset's toy test rows)")
     rows = task.rows("test")[: args.limit] if args.limit else task.rows("test")

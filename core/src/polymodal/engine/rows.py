@@ -8,7 +8,7 @@ slots and postprocesses them. numpy only: it runs in DataLoader workers.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -35,6 +35,8 @@ class Example:
         loss_weight: 1.0 where the position is scored, 0.0 for forced tokens.
         allowed: bool [T, C] allowed output columns per target position.
         machine: the row's decoding automaton.
+        notes: what preprocessors left for later slots and postprocessors in the row's working copy (keys
+            ``__like_this__``, e.g. an image's resize/augmentation transform that its boxes follow).
     """
 
     encoder_tokens: list[int]
@@ -44,6 +46,7 @@ class Example:
     loss_weight: np.ndarray | None
     allowed: np.ndarray | None
     machine: Machine
+    notes: dict = field(default_factory=dict)
 
 
 class RowEncoder:
@@ -153,7 +156,7 @@ class RowEncoder:
                 missing = [c for c in self.plan.target_columns() if c not in row]
                 raise DataError(f"missing target column (the row has: {', '.join(map(str, row))})",
                                 column=missing[0] if missing else None)
-            return Example(enc, pieces, None, None, None, None, machine)
+            return Example(enc, pieces, None, None, None, None, machine, _notes(row))
         target = self.builder.target(tokens, EOS)
         cols = [self.columns.column(t) for t in target]
         try:
@@ -165,7 +168,7 @@ class RowEncoder:
         weight = (~machine.no_loss[states]).astype(np.float32)
         allowed = np.stack([machine.allowed(s) for s in states])
         dec_in = [BOS] + self._noised(target[:-1], machine, states, train, rng)
-        return Example(enc, pieces, target, dec_in, weight, allowed, machine)
+        return Example(enc, pieces, target, dec_in, weight, allowed, machine, _notes(row))
 
     def _noised(self, tokens: list[int], machine: Machine, states: list[int], train: bool,
                 rng: random.Random) -> list[int]:
@@ -187,8 +190,12 @@ class RowEncoder:
                 return self.plan.slot(seg.slot).column
         return None
 
-    def decode(self, columns: Sequence[int], machine: Machine) -> dict[str, Any]:
-        """Split generated columns (EOS and padding included or not) into slot values, postprocessed."""
+    def decode(self, columns: Sequence[int], machine: Machine, row: Mapping[str, Any] | None = None
+               ) -> dict[str, Any]:
+        """Split generated columns (EOS and padding included or not) into slot values, postprocessed.
+
+        ``row`` is the input row plus the example's ``notes`` (a box needs its image's transform).
+        """
         ids = self.columns.ids()
         state, pieces = machine.start, []
         for col in columns:
@@ -207,7 +214,7 @@ class RowEncoder:
                 groups.append((slot, [tok]))
         for slot, toks in groups:
             plan_slot = self.plan.slot(slot)
-            value = self.pre[slot].postprocess(toks)
+            value = self.pre[slot].postprocess(toks, row)
             if plan_slot.group is not None:
                 out.setdefault(plan_slot.column, []).append(value)
             else:
@@ -217,3 +224,7 @@ class RowEncoder:
                 for sub in seg.body:
                     out.setdefault(self.plan.slot(sub.slot).column, [])
         return out
+
+
+def _notes(row: Mapping[str, Any]) -> dict:
+    return {k: v for k, v in row.items() if isinstance(k, str) and k.startswith("__") and k.endswith("__")}

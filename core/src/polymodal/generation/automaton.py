@@ -14,7 +14,7 @@ start state per row.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Sequence
 
 import torch
@@ -51,6 +51,7 @@ class Automaton:
     final: Tensor
     pad_column: int
     eos_column: int = -1
+    _free_state: Tensor | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_columns(self) -> int:
@@ -86,6 +87,17 @@ class Automaton:
         rows &= ~is_forced
         col = forced.clamp(min=0)[:, None]
         return rows.scatter_(1, col, rows.gather(1, col) | is_forced)
+
+    def is_free(self, states: Tensor) -> Tensor:
+        """``BoolTensor[N]``: the state allows every column but pad (free text); generators then only
+        need to ban the pad column instead of applying a full ``[N, C]`` mask."""
+        if self._free_state is None:
+            c = self.n_columns
+            pad = torch.zeros(c, dtype=torch.bool, device=self.masks.device)
+            pad[self.pad_column] = True
+            free_row = (self.masks == ~pad).all(dim=1)
+            self._free_state = free_row[self.mask_of_state] & (self.forced < 0) & ~self.final
+        return self._free_state[states]
 
     def advance(self, states: Tensor, columns: Tensor) -> Tensor:
         """Next state after producing ``columns`` in ``states`` (same shape, any shape).
@@ -147,7 +159,7 @@ class Automaton:
 
     def to(self, device: torch.device | str) -> "Automaton":
         """Return a copy with every tensor on ``device``."""
-        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        kw = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
         for k, v in kw.items():
             if isinstance(v, Tensor):
                 kw[k] = v.to(device)

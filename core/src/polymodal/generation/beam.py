@@ -113,6 +113,12 @@ def _shortcut_ok(automaton: Automaton, states: Tensor) -> Tensor:
     return (forced >= 0).all() & ~automaton.final[automaton.advance(states, forced.clamp(min=0))].any()
 
 
+def _kinds(automaton: Automaton, states: Tensor) -> tuple[bool, bool]:
+    """Whether the next step can take the forced shortcut, and whether every state is free text."""
+    shortcut, free = torch.stack([_shortcut_ok(automaton, states), automaton.is_free(states).all()]).tolist()
+    return bool(shortcut), bool(free)
+
+
 def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | None, head: TiedHead,
           automaton: Automaton, start_states: Tensor, bos_id: int, max_len: int, min_len: int, k: int,
           len_penalty: float, ngram: int, n_best: int) -> GenerationOutput:
@@ -131,7 +137,7 @@ def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | Non
         pool.count[start_final] = k
         live.keep((~start_final).nonzero().squeeze(1), dec)
     t_end = 0
-    shortcut = bool(_shortcut_ok(automaton, live.states)) if live.rows.numel() else False
+    shortcut, free = _kinds(automaton, live.states) if live.rows.numel() else (False, False)
     for t in range(max_len if live.rows.numel() else 0):
         ba = live.rows.shape[0]
         t_end = t + 1
@@ -142,10 +148,11 @@ def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | Non
             live.cols[:, t] = forced
             live.states = automaton.advance(live.states, forced)
             live.ids = dec.global_ids[forced]
-            shortcut = bool(_shortcut_ok(automaton, live.states))
+            shortcut, free = _kinds(automaton, live.states)
             continue
         logits = constrain(dec.logits(h), automaton, live.states, t, min_len=min_len,
-                           no_repeat_ngram_size=ngram, history=live.cols[:, :t] if ngram else None)
+                           no_repeat_ngram_size=ngram, history=live.cols[:, :t] if ngram else None,
+                           all_free=free)
         lprobs = torch.log_softmax(logits, dim=-1)
         cand = (live.scores.view(-1, 1) + lprobs).view(ba, k * c)
         top_s, top_i = cand.topk(n_cand, dim=1)
@@ -175,14 +182,15 @@ def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | Non
         live.ids = dec.global_ids[sel_col]
         dec.reorder(sel)
         row_done = (pool.count[live.rows] >= k) | ~torch.isfinite(live.scores[:, 0])
-        # One synchronisation per step: finished rows, and whether the next step is all forced.
-        n_done, shortcut = torch.stack([row_done.sum(), _shortcut_ok(automaton, live.states)]).tolist()
+        # One synchronisation per step: finished rows, and the kind of the next step.
+        n_done, shortcut, free = torch.stack([row_done.sum(), _shortcut_ok(automaton, live.states),
+                                              automaton.is_free(live.states).all()]).tolist()
         if n_done:
             if n_done == ba:
                 live.rows = live.rows[:0]
                 break
             live.keep((~row_done).nonzero().squeeze(1), dec)
-            shortcut = bool(_shortcut_ok(automaton, live.states))
+            shortcut, free = _kinds(automaton, live.states)
     if live.rows.numel():
         # Rows still searching at max_len: their live beams join the pool unfinished.
         ba = live.rows.shape[0]

@@ -126,7 +126,7 @@ def ngram_bans(history: Tensor, n: int, n_columns: int) -> Tensor | None:
 
 
 def constrain(logits: Tensor, automaton: Automaton, states: Tensor, step: int, *, min_len: int,
-              no_repeat_ngram_size: int, history: Tensor | None) -> Tensor:
+              no_repeat_ngram_size: int, history: Tensor | None, all_free: bool = False) -> Tensor:
     """Set disallowed logits to ``-inf`` in place and return them.
 
     The automaton decides first. Then, in free (not forced, not final) states only, EOS is banned before
@@ -141,12 +141,19 @@ def constrain(logits: Tensor, automaton: Automaton, states: Tensor, step: int, *
         min_len: EOS is banned while ``step < min_len``.
         no_repeat_ngram_size: 0 disables n-gram blocking.
         history: ``LongTensor[N, step]`` columns so far (needed for n-gram blocking).
+        all_free: the caller knows every state is free text (:meth:`Automaton.is_free`): only the pad
+            (and before ``min_len`` the EOS) column is banned, without building the ``[N, C]`` mask.
     """
-    allowed = automaton.allowed(states)
     ban_eos = step < min_len and automaton.eos_column >= 0
     bans = None
     if no_repeat_ngram_size > 0 and history is not None:
         bans = ngram_bans(history, no_repeat_ngram_size, automaton.n_columns)
+    if all_free and bans is None:
+        logits[:, automaton.pad_column] = NEG_INF
+        if ban_eos:
+            logits[:, automaton.eos_column] = NEG_INF
+        return logits
+    allowed = automaton.allowed(states)
     if ban_eos or bans is not None:
         free = (automaton.forced[states] < 0) & ~automaton.final[states]
         if bans is None:

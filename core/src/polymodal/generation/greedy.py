@@ -22,6 +22,13 @@ __all__ = ["greedy", "single_path_search"]
 Picker = Callable[[Tensor], Tensor]
 
 
+def _kinds(automaton: Automaton, states: Tensor) -> tuple[bool, bool]:
+    """Whether every state is forced, and whether every state is free text."""
+    n_forced, n_free = torch.stack([(automaton.forced[states] >= 0).sum(),
+                                    automaton.is_free(states).sum()]).tolist()
+    return n_forced == states.shape[0], n_free == states.shape[0]
+
+
 def _argmax(logits: Tensor) -> Tensor:
     return logits.argmax(dim=-1)
 
@@ -58,7 +65,7 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
         ids = ids[keep]
         dec.select_rows(keep)
     compacted = active.shape[0] != n
-    all_forced = bool((automaton.forced[states] >= 0).all())
+    all_forced, all_free = _kinds(automaton, states)
     for t in range(max_len if active.numel() else 0):
         h = dec.hidden(ids, t)
         if all_forced:
@@ -68,7 +75,7 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
         else:
             logits = constrain(dec.logits(h), automaton, states, t, min_len=min_len,
                                no_repeat_ngram_size=no_repeat_ngram_size,
-                               history=hist[:, :t] if no_repeat_ngram_size else None)
+                               history=hist[:, :t] if no_repeat_ngram_size else None, all_free=all_free)
             lprobs = torch.log_softmax(logits, dim=-1)
             col = pick(lprobs)
             lp = lprobs.gather(1, col[:, None]).squeeze(1)
@@ -81,9 +88,11 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
         hist[:, t] = col
         states = automaton.advance(states, col)
         done = automaton.final[states]
-        # One synchronisation per step: finished count and whether the next step is all forced.
-        n_done, n_forced = torch.stack([done.sum(), (automaton.forced[states] >= 0).sum()]).tolist()
-        all_forced = n_forced == states.shape[0]
+        # One synchronisation per step: finished count, and whether the next step is all forced or all
+        # free text.
+        n_done, n_forced, n_free = torch.stack([done.sum(), (automaton.forced[states] >= 0).sum(),
+                                                automaton.is_free(states).sum()]).tolist()
+        all_forced, all_free = n_forced == states.shape[0], n_free == states.shape[0]
         if n_done:
             lengths[active[done]] = t + 1
             if n_done == active.shape[0]:
@@ -92,7 +101,7 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
             active, states, col, hist = active[keep], states[keep], col[keep], hist[keep]
             dec.select_rows(keep)
             compacted = True
-            all_forced = bool((automaton.forced[states] >= 0).all())
+            all_forced, all_free = _kinds(automaton, states)
         ids = dec.global_ids[col]
     used = int(lengths.max()) if n else 0
     scores = out_lp.sum(dim=1) / lengths.clamp(min=1).to(out_lp.dtype) ** len_penalty

@@ -108,7 +108,8 @@ def run_task(task: str | TaskSpec, rows: Sequence[Mapping[str, Any]], *, registr
     ctx = build_context(plan, registry, mapped)
     encoder = RowEncoder(plan, registry, ctx, closed_sets_of(spec, plan, mapped), task=spec.name)
     examples = [encoder.encode(r, train=True, rng=random.Random(i), index=i) for i, r in enumerate(mapped)]
-    decoded = [encoder.decode([encoder.columns.column(t) for t in ex.target], ex.machine) for ex in examples]
+    decoded = [encoder.decode([encoder.columns.column(t) for t in ex.target], ex.machine, {**row, **ex.notes})
+               for row, ex in zip(mapped, examples)]
     pred_col = (plan.target_columns() or [None])[0]
     ref_col = spec.references or pred_col
     result = TaskRun(plan, examples, decoded, skipped=skipped)

@@ -74,6 +74,10 @@ class BoxPreprocessor(Preprocessor):
 
             width, height = read_size(row[column], column=column)
             return ImageTransform.resize(width, height, width, height)
+        if row is None:
+            raise DataError("cannot map location tokens back to pixels without the row: its image's transform is "
+                            "needed (the engine must pass the row, with the notes its preprocessors left, to "
+                            "postprocess)", column=self.slot.column)
         raise DataError("no IMAGE was preprocessed before this BOX slot in this row: put the [IMAGE:...] slot "
                         "before the box on the encoder side", column=self.slot.column)
 

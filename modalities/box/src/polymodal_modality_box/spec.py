@@ -41,7 +41,7 @@ PREPROCESS = ComponentSpec(
 
 EMBED = ComponentSpec(
     kind="adapter", name="box.embed", modality="BOX",
-    target="polymodal_modality_box.bins:LocationBins",
+    target="polymodal.engine.tokens:TokenEmbedding",
     doc="input box: its 4 location tokens through the shared token embedding (kept at inference)",
     sides=frozenset({"encoder"}),
     options={"space": "box.loc"},
@@ -49,7 +49,7 @@ EMBED = ComponentSpec(
 
 HEAD = ComponentSpec(
     kind="head", name="box.head", modality="BOX",
-    target="polymodal_modality_box.bins:LocationBins",
+    target="polymodal.model.heads:TiedHead",
     doc="predicted box: exactly 4 tokens constrained to the box.loc space, tied-embedding logits",
     sides=frozenset({"decoder"}),
     options={"space": "box.loc", "length": 4},

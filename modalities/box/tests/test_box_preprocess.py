@@ -102,13 +102,6 @@ def test_decoder_box_is_a_four_token_span_and_the_target_holds_it(setup):
     assert [t for t in ex.target if t in space] == [space.offset + b for b in (0, 0, 500, 500)]
 
 
-def _decode_takes_a_row() -> bool:
-    import inspect
-
-    from polymodal.engine.rows import RowEncoder
-
-    return "row" in inspect.signature(RowEncoder.decode).parameters
-
 
 def test_engine_decode_maps_the_box_back_to_pixels(setup):
     plan, enc = setup()

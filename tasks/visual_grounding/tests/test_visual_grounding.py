@@ -1,7 +1,6 @@
 """The visual_grounding task: spec, RefCOCO JSON loader on fixtures, toy data, baseline, box round trip."""
 from __future__ import annotations
 
-import inspect
 import random
 import subprocess
 import sys
@@ -136,9 +135,6 @@ def test_boxes_survive_resize_flip_and_scale_jitter():
     scores = iou_accuracy(preds, [r["region"] for r in rows])
     assert scores["acc_iou"] == 100.0 and scores["miou"] > 97
 
-
-def _decode_takes_a_row() -> bool:
-    return "row" in inspect.signature(RowEncoder.decode).parameters
 
 
 def test_write_toy_then_load_gives_the_toy_rows(tmp_path):

@@ -253,7 +253,8 @@ class TaskSpec:
             and returning a list of row dicts.
         toy: ``"module:function"`` taking ``(n, seed, split)`` and returning row dicts of toy data.
         write_toy: ``"module:function"`` taking ``(out_dir, n, seed)`` that writes toy data in the real
-            format and returns the paths written.
+            format and returns the paths written: first what the loader reads, either three sources (train,
+            valid, test) or, when the loader takes ``split=``, one dataset holding all three splits.
         baseline: ``"module:function"`` taking ``(train_rows, eval_rows)`` and returning the predictions of
             the task's trivial baseline.
         preprocess: ``"module:function"`` taking ``(row, split)`` and returning a row (task-level mapping).

@@ -92,7 +92,8 @@ def test_real_digits_split_without_overlap():
 
 def test_write_toy_then_load(tmp_path):
     paths = write_toy(tmp_path / "shapes", n=18, seed=0)
-    assert len(paths) == 18 + 3 + 3 and paths[0].parent.parent.name == "train"
+    assert paths[0] == tmp_path / "shapes"  # the root first: what load() reads
+    assert len(paths) == 1 + 18 + 3 + 3 and paths[1].parent.parent.name == "train"
     rows = load(tmp_path / "shapes", "train")
     toy = make_toy(18, 0, "train")
     assert sorted(r["label_name"] for r in rows) == sorted(r["label_name"] for r in toy)
@@ -100,7 +101,7 @@ def test_write_toy_then_load(tmp_path):
     for row in rows:
         assert np.array_equal(np.asarray(load_image(row["image"])), by_label[row["label_name"]])
     digits = write_toy_digits(tmp_path / "digits", n=20, seed=0)
-    assert len(load(tmp_path / "digits", "test")) == 4 and len(digits) == 28
+    assert len(load(tmp_path / "digits", "test")) == 4 and len(digits) == 1 + 28
 
 
 def test_majority_baseline():

@@ -89,20 +89,27 @@ class Task:
                 with ``format=`` naming one of the preset's loaders, a file in the real benchmark's format).
             split: ``train``, ``valid`` or ``test``.
             format: a reader format or a preset loader name.
+            **options: passed to a preset loader; a loader that takes ``split`` (one file holding every split,
+                like COCO's Karpathy JSON) gets this call's ``split`` unless given.
         """
         if split not in SPLITS:
             raise DataError(f"unknown split {split!r} (use {', '.join(SPLITS)})", task=self.name)
-        rows = self._read(data, format, options)
+        rows = self._read(data, format, options, split)
         for i, row in enumerate(rows):
             if not isinstance(row, Mapping):
                 raise DataError(f"a row must be a dict, got {type(row).__name__}", task=self.name, row=i)
         self.data[split].extend(dict(r) for r in rows)
         return self
 
-    def _read(self, data: Any, fmt: str | None, options: Mapping[str, Any]) -> list[Any]:
+    def _read(self, data: Any, fmt: str | None, options: Mapping[str, Any], split: str) -> list[Any]:
         if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
             if self.preset and fmt in self.preset.loaders:
-                return list(resolve_target(self.preset.loaders[fmt])(data, **options))
+                import inspect
+
+                loader = resolve_target(self.preset.loaders[fmt])
+                if "split" in inspect.signature(loader).parameters:
+                    options = {"split": split, **options}
+                return list(loader(data, **options))
             from polymodal.api.readers import read_rows
 
             try:

@@ -42,6 +42,8 @@ def _cpu_sized(instruction: str) -> str:
 
 
 def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
+    import inspect
+
     from polymodal.api.task import Task
     from polymodal.components import resolve_target
     from polymodal.registry import default_registry
@@ -59,9 +61,10 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
         paths = resolve_target(spec.write_toy)(str(data_dir / name), args.n, args.seed)
         fmt = next(iter(spec.loaders))
         task = Task(name, [_cpu_sized(i) for i in spec.instructions])
-        for split, path in zip(("train", "valid", "test"), paths):
-            task.add_dataset(str(path), split, format=fmt)
-        task.demo_source = (str(paths[2]), fmt)
+        by_split = "split" in inspect.signature(resolve_target(spec.loaders[fmt])).parameters
+        for k, split in enumerate(("train", "valid", "test")):
+            task.add_dataset(str(paths[0 if by_split else k]), split, format=fmt)  # a by-split loader gets split=
+        task.demo_source = (str(paths[0 if by_split else 2]), fmt)
         print(f"  {name}: {len(task.rows('train'))} train / {len(task.rows('test'))} test rows, "
               f"written in its '{fmt}' format to {data_dir / name} and read back by its loader")
         tasks.append(task)

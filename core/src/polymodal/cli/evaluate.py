@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     except PluginError:
         task = Task(args.task, record.instructions)
     if args.data:
-        task.add_dataset(args.data, "test", format=args.format)
+        task.add_dataset(args.data, "test", format=args.format)  # a loader of a several-split file reads 'test'
     elif args.toy:
         task.add_toy(n=args.toy[0] * 5, seed=args.toy[1], splits=["test"])
     else:

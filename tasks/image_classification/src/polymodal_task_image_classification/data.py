@@ -175,13 +175,17 @@ def write_toy(out_dir: str | Path, n: int, seed: int = 0) -> list[Path]:
         out_dir: the tree's root (what :func:`load` takes with ``split=``).
         n: training images; ``val`` and ``test`` get ``max(1, n // 5)`` each.
         seed: fixes the data.
+
+    Returns:
+        The tree's root (the dataset :func:`load` reads), then every image written.
     """
-    return _write_tree(out_dir, n, seed, make_toy)
+    return [Path(out_dir), *_write_tree(out_dir, n, seed, make_toy)]
 
 
 def write_toy_digits(out_dir: str | Path, n: int, seed: int = 0) -> list[Path]:
-    """Write the real digits as a class-folder tree ``<out_dir>/{train,val,test}/<seven>/*.png``."""
-    return _write_tree(out_dir, n, seed, make_toy_digits)
+    """Write the real digits as a class-folder tree ``<out_dir>/{train,val,test}/<seven>/*.png``; returns the
+    root, then every image written."""
+    return [Path(out_dir), *_write_tree(out_dir, n, seed, make_toy_digits)]
 
 
 def baseline(train_rows: Sequence[dict[str, Any]], eval_rows: Sequence[dict[str, Any]]) -> list[str]:

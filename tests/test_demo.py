@@ -18,11 +18,13 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 def test_short_demo_and_eval_reproduction(tmp_path: Path):
     out = tmp_path / "demo"
     run = cli("demo", "--out", str(out), "--size", "nano", "--steps", "30", "--n", "60", "--eval-rows", "12",
-              "--tasks", "glue,text_to_sql", "--threads", "1")
+              "--tasks", "glue,text_to_sql,visual_grounding", "--threads", "1")
     assert run.returncode == 0, run.stderr[-3000:]
     assert "| glue | accuracy.accuracy |" in run.stdout
     results = json.loads((out / "results.json").read_text())
-    assert {r["task"] for r in results} == {"glue", "text_to_sql"}
+    assert {r["task"] for r in results} == {"glue", "text_to_sql", "visual_grounding"}
+    pictures = sorted((out / "examples").glob("visual_grounding-*.png"))
+    assert len(pictures) == 5 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pictures)
     assert (out / "run" / "curves.png").stat().st_size > 1000
     assert (out / "examples" / "glue.jsonl").read_text().count("\n") == 5
     glue = next(r for r in results if r["task"] == "glue")
@@ -31,3 +33,6 @@ def test_short_demo_and_eval_reproduction(tmp_path: Path):
     assert ev.returncode == 0, ev.stderr[-2000:]
     assert json.loads(ev.stdout)["metrics"] == glue["metrics"]
     assert f"--data {data} --format tsv --limit 12" in (out / "results.md").read_text()
+    first_rows = [json.loads(line)["row"] for line in (out / "examples" / "glue.jsonl").read_text().splitlines()]
+    test_file = data.read_text()
+    assert all(r["sentence"] in test_file for r in first_rows)  # the demo scored the test split

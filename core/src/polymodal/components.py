@@ -253,8 +253,9 @@ class TaskSpec:
             and returning a list of row dicts.
         toy: ``"module:function"`` taking ``(n, seed, split)`` and returning row dicts of toy data.
         write_toy: ``"module:function"`` taking ``(out_dir, n, seed)`` that writes toy data in the real
-            format and returns the paths written: first what the loader reads, either three sources (train,
-            valid, test) or, when the loader takes ``split=``, one dataset holding all three splits.
+            format and returns the paths written, first what the loader reads (see ``toy_layout``).
+        toy_layout: ``"files"``: write_toy's first three paths are the train, valid and test sources;
+            ``"dataset"``: its first path holds every split and the loader reads one with ``split=``.
         baseline: ``"module:function"`` taking ``(train_rows, eval_rows)`` and returning the predictions of
             the task's trivial baseline.
         preprocess: ``"module:function"`` taking ``(row, split)`` and returning a row (task-level mapping).
@@ -273,6 +274,7 @@ class TaskSpec:
     loaders: Mapping[str, str] = field(default_factory=dict)
     toy: str | None = None
     write_toy: str | None = None
+    toy_layout: str = "files"
     baseline: str | None = None
     preprocess: str | None = None
     closed_sets: Mapping[str, Any] = field(default_factory=dict)

@@ -81,7 +81,7 @@ class Task:
 
     # -- data ----------------------------------------------------------------------------------------------
     def add_dataset(self, data: Any, split: str = "train", *, format: str | None = None,
-                    **options: Any) -> "Task":
+                    options: Mapping[str, Any] | None = None) -> "Task":
         """Add rows to a split.
 
         Args:
@@ -89,27 +89,22 @@ class Task:
                 with ``format=`` naming one of the preset's loaders, a file in the real benchmark's format).
             split: ``train``, ``valid`` or ``test``.
             format: a reader format or a preset loader name.
-            **options: passed to a preset loader; a loader that takes ``split`` (one file holding every split,
-                like COCO's Karpathy JSON) gets this call's ``split`` unless given.
+            options: keyword arguments for a preset loader (e.g. ``{"split": "test"}`` for one file that holds
+                every split, like COCO's Karpathy JSON).
         """
         if split not in SPLITS:
             raise DataError(f"unknown split {split!r} (use {', '.join(SPLITS)})", task=self.name)
-        rows = self._read(data, format, options, split)
+        rows = self._read(data, format, dict(options or {}))
         for i, row in enumerate(rows):
             if not isinstance(row, Mapping):
                 raise DataError(f"a row must be a dict, got {type(row).__name__}", task=self.name, row=i)
         self.data[split].extend(dict(r) for r in rows)
         return self
 
-    def _read(self, data: Any, fmt: str | None, options: Mapping[str, Any], split: str) -> list[Any]:
+    def _read(self, data: Any, fmt: str | None, options: Mapping[str, Any]) -> list[Any]:
         if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
             if self.preset and fmt in self.preset.loaders:
-                import inspect
-
-                loader = resolve_target(self.preset.loaders[fmt])
-                if "split" in inspect.signature(loader).parameters:
-                    options = {"split": split, **options}
-                return list(loader(data, **options))
+                return list(resolve_target(self.preset.loaders[fmt])(data, **options))
             from polymodal.api.readers import read_rows
 
             try:

@@ -42,8 +42,6 @@ def _cpu_sized(instruction: str) -> str:
 
 
 def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
-    import inspect
-
     from polymodal.api.task import Task
     from polymodal.components import resolve_target
     from polymodal.registry import default_registry
@@ -61,21 +59,28 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
         paths = resolve_target(spec.write_toy)(str(data_dir / name), args.n, args.seed)
         fmt = next(iter(spec.loaders))
         task = Task(name, [_cpu_sized(i) for i in spec.instructions])
-        by_split = "split" in inspect.signature(resolve_target(spec.loaders[fmt])).parameters
+        by_split = spec.toy_layout == "dataset"
         for k, split in enumerate(("train", "valid", "test")):
-            task.add_dataset(str(paths[0 if by_split else k]), split, format=fmt)  # a by-split loader gets split=
-        task.demo_source = (str(paths[0 if by_split else 2]), fmt)
+            task.add_dataset(str(paths[0 if by_split else k]), split, format=fmt,
+                             options={"split": split} if by_split else None)
+        task.demo_source = (str(paths[0 if by_split else 2]), fmt, " --option split=test" if by_split else "")
         print(f"  {name}: {len(task.rows('train'))} train / {len(task.rows('test'))} test rows, "
               f"written in its '{fmt}' format to {data_dir / name} and read back by its loader")
         tasks.append(task)
     return tasks
 
 
-def _examples(model: Any, task: Any, predictions: list[Any], rows: list[dict], out: Path, k: int = 5) -> None:
+def _examples(model: Any, task: Any, rows: list[dict], out: Path, k: int = 5) -> list[str]:
+    """Write the first ``k`` predictions as JSONL, and as pictures where a plugin can draw them."""
     out.mkdir(parents=True, exist_ok=True)
+    enc = model.task_encoder(task.name)
+    outputs = model.generate_rows(enc, rows[:k], **model.tasks[task.name].generation)
+    pictures: list[str] = []
     with (out / f"{task.name}.jsonl").open("w") as fh:
-        for row, pred in list(zip(rows, predictions))[:k]:
-            fh.write(json.dumps({"prediction": pred, "row": row}, default=str) + "\n")
+        for i, (row, output) in enumerate(zip(rows, outputs)):
+            fh.write(json.dumps({"prediction": output.values, "row": row}, default=str) + "\n")
+            pictures += model.registry.hooks.save_example(enc.plan, row, output.values, str(out / f"{task.name}-{i}"))
+    return pictures
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,11 +111,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"\ntrained in {time.time() - started:.0f} s; evaluating on the held-out test splits")
 
     lines = ["| task | metric | model | trivial baseline | learned |", "|---|---|---|---|---|"]
-    summary = []
+    summary: list[dict[str, Any]] = []
+    pictures: list[str] = []
     for task in tasks:
         spec = task.preset
         rows = task.rows("test")[: args.eval_rows]
-        metrics, predictions = evaluate_task(model, task.name, rows)
+        metrics, _ = evaluate_task(model, task.name, rows)
         base_preds = resolve_target(spec.baseline)(task.rows("train"), rows)
         ref_col = spec.references or model.task_encoder(task.name).plan.target_columns()[0]
         base = score(model.registry, model.tasks[task.name].evaluators, base_preds, [r[ref_col] for r in rows])
@@ -120,17 +126,18 @@ def run(args: argparse.Namespace) -> int:
                         "learned": learned, "metrics": metrics, "baseline_metrics": base, "rows": len(rows)})
         lines.append(f"| {task.name} | {task.primary_metric} | {ours:.1f} | {theirs:.1f} | "
                      f"{'yes' if learned else 'no'} |")
-        _examples(model, task, predictions, rows, out / "examples")
+        pictures += _examples(model, task, rows, out / "examples")
     table = "\n".join(lines)
     print("\n" + table)
     reproduce = "\n".join(
-        f"    polymodal eval {out / 'run'} --task {t.name} --data {t.demo_source[0]} --format {t.demo_source[1]} "
-        f"--limit {args.eval_rows}" for t in tasks)
+        f"    polymodal eval {out / 'run'} --task {t.name} --data {t.demo_source[0]} --format {t.demo_source[1]}"
+        f"{t.demo_source[2]} --limit {args.eval_rows}" for t in tasks)
     elapsed = time.time() - started
     (out / "results.md").write_text(
         f"# polymodal demo\n\nOne '{args.size}' generalist trained {args.steps} steps on {len(tasks)} tasks "
         f"({args.threads} threads, {elapsed:.0f} s). Learned = model >= baseline + {MARGIN:g} points.\n\n"
-        f"{table}\n\nCurves: `run/curves.png`. Example predictions: `examples/`. Checkpoint: `run/latest`.\n\n"
+        f"{table}\n\nCurves: `run/curves.png`. Example predictions: `examples/` "
+        f"({len(pictures)} pictures). Checkpoint: `run/latest`.\n\n"
         f"Each row is reproduced from the checkpoint by:\n\n{reproduce}\n")
     (out / "results.json").write_text(json.dumps(summary, indent=1, default=str))
 

@@ -13,6 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", required=True, help="a task the checkpoint was trained on")
     p.add_argument("--data", help="rows to score (JSONL/TSV/CSV/Parquet, or a preset loader's format with --format)")
     p.add_argument("--format", help="reader format or preset loader name")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a preset loader option, e.g. split=test for a file that holds every split")
     p.add_argument("--toy", type=int, nargs=2, metavar=("N", "SEED"), help="score N toy test rows of the preset")
     p.add_argument("--limit", type=int, help="score at most this many rows")
     p.add_argument("--predictions", help="write predictions as JSONL here")
@@ -36,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     except PluginError:
         task = Task(args.task, record.instructions)
     if args.data:
-        task.add_dataset(args.data, "test", format=args.format)  # a loader of a several-split file reads 'test'
+        options = dict(o.split("=", 1) for o in args.option if "=" in o)
+        task.add_dataset(args.data, "test", format=args.format, options=options)
     elif args.toy:
         task.add_toy(n=args.toy[0] * 5, seed=args.toy[1], splits=["test"])
     else:

@@ -64,5 +64,12 @@ class Hooks:
     def after_evaluate(self, trainer: Any, step: int, task: str, metrics: dict) -> None:
         self._pm.hook.polymodal_after_evaluate(trainer=trainer, step=step, task=task, metrics=metrics)
 
+    def save_example(self, plan: Any, row: dict, prediction: dict, path_stem: str) -> list[str]:
+        written: list[str] = []
+        for result in self._pm.hook.polymodal_save_example(plan=plan, row=row, prediction=prediction,
+                                                           path_stem=path_stem):
+            written.extend(result or ())
+        return written
+
     def add_cli_commands(self, subparsers: Any) -> None:
         self._pm.hook.polymodal_add_cli_commands(subparsers=subparsers)

@@ -70,6 +70,23 @@ def polymodal_after_evaluate(trainer: Any, step: int, task: str, metrics: dict) 
 
 
 @hookspec
+def polymodal_save_example(plan: Any, row: dict, prediction: dict, path_stem: str) -> list[str] | None:
+    """Write a picture (or sound) of one prediction, for people to look at (the demo's examples).
+
+    Args:
+        plan: the :class:`~polymodal.planning.plan.Plan` of the instruction.
+        row: the input row.
+        prediction: the predicted values by column.
+        path_stem: where to write, without extension (add your own, e.g. ``.png``).
+
+    Returns:
+        The paths written, or None when this plugin has nothing to show for the plan.
+
+    Since: 0.1
+    """
+
+
+@hookspec
 def polymodal_add_cli_commands(subparsers: Any) -> None:
     """Add sub-commands to the ``polymodal`` command line (``subparsers`` from argparse).
 

@@ -29,6 +29,8 @@ class KVCache:
         cross_mask: ``[B, 1, 1, S]``, True where an encoder position may be attended, or None when every
             position may.
         cross_scale: ``[B, 1, 1]`` zero for rows without any encoder position, or None.
+        weights: the decoder's projections prepared for stepping
+            (:func:`polymodal.model.stepping.prepare_step_weights`), one entry per layer.
         length: number of decoder positions already in the cache.
     """
 
@@ -38,6 +40,7 @@ class KVCache:
     cross_v: Tensor | None
     cross_mask: Tensor | None
     cross_scale: Tensor | None
+    weights: list | None = None
     length: int = 0
 
     @property

@@ -3,9 +3,8 @@
 Attention runs through :func:`torch.nn.functional.scaled_dot_product_attention` so that PyTorch picks its
 fused kernel (flash attention on CPU and GPU). Query, key and value come from one fused projection in
 self-attention (one matmul instead of three), key and value from one fused projection in
-cross-attention. The decoder layer has two entry points that share weights: a full pass over a whole
-sequence (training) and an incremental pass that appends new keys/values to a preallocated cache in place
-(generation), so a decoding step never recomputes the prefix.
+cross-attention. Layers here run full passes (training, scoring); incremental decoding runs the same
+decoder layers step by step in :mod:`polymodal.model.stepping`.
 """
 from __future__ import annotations
 
@@ -18,7 +17,8 @@ from torch import Tensor, nn
 
 from .config import ModelConfig
 
-__all__ = ["Packing", "SelfAttention", "CrossAttention", "FeedForward", "EncoderLayer", "DecoderLayer"]
+__all__ = ["Packing", "SelfAttention", "CrossAttention", "FeedForward", "EncoderLayer", "DecoderLayer",
+           "activate"]
 
 
 @dataclass
@@ -121,24 +121,6 @@ class SelfAttention(nn.Module):
         o = _merge_heads(o)
         return self.out(o if pack is None else pack.pack(o))
 
-    def step(self, x: Tensor, cache_k: Tensor, cache_v: Tensor, pos: int) -> Tensor:
-        """Attend from new positions ``pos .. pos+t-1`` over the cached prefix and themselves.
-
-        The new keys and values are written into ``cache_k``/``cache_v`` (``[B, H, T_max, dh]``) in place.
-        """
-        q, k, v = self._qkv(x)
-        t = x.shape[1]
-        end = pos + t
-        cache_k[:, :, pos:end].copy_(k)
-        cache_v[:, :, pos:end].copy_(v)
-        mask = None
-        if t > 1:
-            # Several new positions at once (a forced prefix): each sees the cache and its own past.
-            rows = torch.arange(pos, end, device=x.device)[:, None]
-            mask = torch.arange(end, device=x.device)[None, :] <= rows
-        o = F.scaled_dot_product_attention(q, cache_k[:, :, :end], cache_v[:, :, :end], attn_mask=mask)
-        return self.out(_merge_heads(o))
-
 
 class CrossAttention(nn.Module):
     """Multi-head attention from decoder positions to the encoder output.
@@ -182,12 +164,14 @@ class FeedForward(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply the block to ``x`` (``[..., d]``)."""
-        h = self.fc1(x)
-        if self.activation == "relu":
-            h = F.relu(h)
-        else:
-            h = F.gelu(h, approximate="tanh" if self.activation == "gelu_tanh" else "none")
-        return self.fc2(h)
+        return self.fc2(activate(self.fc1(x), self.activation))
+
+
+def activate(x: Tensor, activation: str) -> Tensor:
+    """Apply a feed-forward activation by name (see :data:`~polymodal.model.config.ACTIVATIONS`)."""
+    if activation == "relu":
+        return F.relu(x)
+    return F.gelu(x, approximate="tanh" if activation == "gelu_tanh" else "none")
 
 
 def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
@@ -232,9 +216,10 @@ class DecoderLayer(nn.Module):
 
     def forward(self, x: Tensor, cross_k: Tensor | None, cross_v: Tensor | None,
                 cross_mask: Tensor | None, cross_scale: Tensor | None = None, *,
-                cache_k: Tensor | None = None, cache_v: Tensor | None = None, pos: int = 0,
                 pack: Packing | None = None) -> Tensor:
-        """Run the layer on decoder states ``x`` (``[B, T, d]``, or ``[N, d]`` with ``pack``).
+        """Full causal pass over decoder states ``x`` (``[B, T, d]``, or ``[N, d]`` with ``pack``).
+
+        Incremental decoding goes through :func:`polymodal.model.stepping.decoder_layer_step` instead.
 
         Args:
             x: decoder states.
@@ -243,16 +228,9 @@ class DecoderLayer(nn.Module):
             cross_mask: True where an encoder position may be attended, or None for all.
             cross_scale: ``[B, 1, 1]`` factor that zeroes cross-attention for rows without any encoder
                 position, or None.
-            cache_k, cache_v: this layer's self-attention cache for incremental decoding, or None for a
-                full causal pass.
-            pos: position of ``x[:, 0]`` when decoding incrementally.
             pack: the real positions of a packed full pass (trailing padding removed).
         """
-        h = self.self_norm(x)
-        if cache_k is None:
-            h = self.self_attn(h, is_causal=True, pack=pack)
-        else:
-            h = self.self_attn.step(h, cache_k, cache_v, pos)
+        h = self.self_attn(self.self_norm(x), is_causal=True, pack=pack)
         x = x + _dropout(h, self.dropout, self.training)
         if cross_k is not None:
             h = self.cross_attn(self.cross_norm(x), cross_k, cross_v, cross_mask, pack=pack)

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from .cache import KVCache
 from .config import ModelConfig
 from .layers import DecoderLayer, EncoderLayer, Packing, init_weights
+from .stepping import StepWeights, decoder_layer_step, prepare_step_weights
 
 __all__ = ["EncoderDecoder", "key_mask", "PACK_MIN_PADDING"]
 
@@ -220,9 +221,13 @@ class EncoderDecoder(nn.Module):
         end = start_pos + x.shape[1]
         if end > cache.max_len:
             raise ValueError(f"cache holds {cache.max_len} positions, decoding up to {end}")
+        if self.training:
+            raise ValueError("incremental decoding runs in eval mode (call model.eval())")
+        weights = cache.weights if cache.weights is not None else self.step_weights(x.dtype)
         for i, layer in enumerate(self.decoder_layers):
             sk, sv, ck, cv = cache.layer(i)
-            x = layer(x, ck, cv, cache.cross_mask, cache.cross_scale, cache_k=sk, cache_v=sv, pos=start_pos)
+            x = decoder_layer_step(layer, weights[i], x, sk, sv, start_pos, ck, cv, cache.cross_mask,
+                                   cache.cross_scale)
         cache.length = max(cache.length, end)
         return self.decoder_norm(x)
 
@@ -273,7 +278,25 @@ class EncoderDecoder(nn.Module):
         if dtype is None:
             dtype = self._step_dtype(enc_out)
         sk, sv = KVCache.empty_like_layout(n_layers, n, h, max_len, dh, dtype, enc_out.device)
-        return KVCache(sk, sv, cross_k, cross_v, mask, scale)
+        return KVCache(sk, sv, cross_k, cross_v, mask, scale, weights=self.step_weights(dtype))
+
+    def clear_step_weights(self) -> None:
+        """Drop the cached step weights (on CPU they are a transposed copy of the decoder's projections)."""
+        self._step_weights = None
+
+    def step_weights(self, dtype: torch.dtype) -> list[StepWeights]:
+        """The decoder's projections prepared for incremental decoding in ``dtype``.
+
+        Cached until a decoder parameter changes (its version counter moves on every in-place update,
+        e.g. an optimizer step), so repeated generate calls on a fixed model prepare them once.
+        """
+        params = list(self.decoder_layers.parameters())
+        key = (dtype, tuple((p.data_ptr(), p._version) for p in params))
+        cached = getattr(self, "_step_weights", None)
+        if cached is None or cached[0] != key:
+            cached = (key, prepare_step_weights(list(self.decoder_layers), dtype))
+            self._step_weights = cached
+        return cached[1]
 
     def _step_dtype(self, like: Tensor) -> torch.dtype:
         device_type = like.device.type

@@ -28,9 +28,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
+from polymodal.datasets import canonical_split, toy_split_sizes
 from polymodal.errors import DataError
 from polymodal_plugin_toyworld import World, draw_split
-from polymodal_plugin_toyworld.splits import canonical_split
 
 __all__ = ["load", "make_toy", "write_toy", "baseline", "KARPATHY_SPLITS"]
 
@@ -38,7 +38,6 @@ _TASK = "caption"
 #: Our split name -> the Karpathy split names it reads.
 KARPATHY_SPLITS: dict[str, tuple[str, ...]] = {"train": ("train", "restval"), "valid": ("val",), "test": ("test",)}
 _WRITE_SPLITS = {"train": "train", "valid": "val", "test": "test"}
-_EVAL_FRACTION = 5
 
 
 def _read_json(path: Path) -> Any:
@@ -78,7 +77,7 @@ def load(path: str | Path, split: str = "train", *, image_root: str | Path | Non
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise DataError("expected a Karpathy split file: an object with an 'images' list", task=_TASK,
                         source=str(file))
-    ours = canonical_split(split)
+    ours = canonical_split(split, _TASK)
     wanted = set(KARPATHY_SPLITS[ours]) - (set() if restval or ours != "train" else {"restval"})
     root = Path(image_root) if image_root is not None else file.parent
     rows: list[dict[str, Any]] = []
@@ -107,7 +106,7 @@ def make_toy(n: int, seed: int = 0, split: str = "train", canvas: int = 64) -> l
     """
     from polymodal_plugin_toyworld.scenes import random_image_scene
 
-    split = canonical_split(split)
+    split = canonical_split(split, _TASK)
     world = World(seed)
     scenes = draw_split(lambda rng: random_image_scene(world, rng, split, canvas=canvas), n, seed, split,
                         key=lambda s: (s.scene, s.origins), stream="caption")
@@ -132,8 +131,9 @@ def write_toy(out_dir: str | Path, n: int, seed: int = 0) -> list[Path]:
     images: list[dict[str, Any]] = []
     written: list[Path] = []
     sentid = 0
+    sizes = toy_split_sizes(n)
     for split, karpathy in _WRITE_SPLITS.items():
-        rows = make_toy(n if split == "train" else max(1, n // _EVAL_FRACTION), seed, split)
+        rows = make_toy(sizes[split], seed, split)
         for i, row in enumerate(rows):
             name = f"toy_{karpathy}_{i:06d}.png"
             written.append(write_png(row["img"], out / "images" / karpathy / name))

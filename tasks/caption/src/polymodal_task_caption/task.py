@@ -26,5 +26,6 @@ CAPTION = TaskSpec(
     loaders={"karpathy": f"{_DATA}:load"},
     toy=f"{_DATA}:make_toy",
     write_toy=f"{_DATA}:write_toy",
+    toy_layout="dataset",
     baseline=f"{_DATA}:baseline",
 )

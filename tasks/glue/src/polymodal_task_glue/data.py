@@ -18,8 +18,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from polymodal.datasets import canonical_split, toy_split_sizes
 from polymodal.errors import DataError
-from polymodal_plugin_toyworld.splits import canonical_split
 
 from polymodal_task_glue.subtasks import DEFAULT_SUBTASK, SUBTASKS, Subtask, get_subtask
 from polymodal_task_glue.toy import TOY_SUBTASKS, make_subtask_rows
@@ -27,8 +27,6 @@ from polymodal_task_glue.toy import TOY_SUBTASKS, make_subtask_rows
 __all__ = ["load", "make_toy", "write_toy", "baseline", "closed_set"]
 
 _TASK = "glue"
-# Fixed sizes of the valid and test splits relative to n (the number of training rows).
-_EVAL_FRACTION = 5
 
 
 def _resolve(path: Path, subtask: str | None, split: str | None) -> tuple[Path, Subtask]:
@@ -44,7 +42,7 @@ def _resolve(path: Path, subtask: str | None, split: str | None) -> tuple[Path, 
     if path.is_dir():
         if split is None:
             raise DataError("a GLUE folder needs split= (train, valid or test)", task=_TASK, source=str(path))
-        key = split if split in spec.files else canonical_split(split)
+        key = split if split in spec.files else canonical_split(split, _TASK)
         path = path / spec.files[key]
     if not path.is_file():
         raise DataError("no such file", task=_TASK, source=str(path))
@@ -128,7 +126,7 @@ def make_toy(n: int, seed: int = 0, split: str = "train", subtask: str = DEFAULT
         split: ``train``, ``valid`` or ``test``.
         subtask: one of :data:`~polymodal_task_glue.toy.TOY_SUBTASKS` (default: SST-2-style sentiment).
     """
-    return make_subtask_rows(get_subtask(subtask).name, n, seed, canonical_split(split))
+    return make_subtask_rows(get_subtask(subtask).name, n, seed, canonical_split(split, _TASK))
 
 
 def _header(spec: Subtask) -> list[str]:
@@ -179,8 +177,7 @@ def write_toy(out_dir: str | Path, n: int, seed: int = 0, subtasks: Iterable[str
             raise ValueError(f"no toy generator for {spec.name}; toys exist for {', '.join(TOY_SUBTASKS)}")
         folder = Path(out_dir) / spec.folder
         folder.mkdir(parents=True, exist_ok=True)
-        for split in ("train", "valid", "test"):
-            size = n if split == "train" else max(1, n // _EVAL_FRACTION)
+        for split, size in toy_split_sizes(n).items():
             rows = make_toy(size, seed, split, spec.name)
             lines = [] if spec.headerless else ["\t".join(_header(spec))]
             lines += ["\t".join(_line(spec, i, row)) for i, row in enumerate(rows)]

@@ -31,9 +31,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from polymodal.datasets import canonical_split, toy_split_sizes
 from polymodal.errors import DataError
 from polymodal_plugin_toyworld import World, draw_balanced, vocab
-from polymodal_plugin_toyworld.splits import canonical_split, split_of, split_rng
+from polymodal_plugin_toyworld.splits import split_of, split_rng
 
 __all__ = ["load", "make_toy", "make_toy_digits", "write_toy", "write_toy_digits", "baseline", "SHAPE_LABELS",
            "IMAGE_SUFFIXES"]
@@ -46,7 +47,6 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".
 # Folder names of each split in a class-folder tree, in the order they are tried.
 _SPLIT_DIRS = {"train": ("train",), "valid": ("val", "valid", "validation", "dev"), "test": ("test",)}
 _MAPPING_FILES = ("LOC_synset_mapping.txt", "synset_words.txt")
-_EVAL_FRACTION = 5
 
 
 def _synset_names(root: Path) -> dict[str, str]:
@@ -80,7 +80,7 @@ def load(path: str | Path, split: str | None = None, *,
     if not root.is_dir():
         raise DataError("no such folder", task=_TASK, source=str(root))
     if split is not None:
-        candidates = [root / d for d in _SPLIT_DIRS[canonical_split(split)]]
+        candidates = [root / d for d in _SPLIT_DIRS[canonical_split(split, _TASK)]]
         found = next((c for c in candidates if c.is_dir()), None)
         if found is None:
             raise DataError(f"no {split} folder (tried {', '.join(c.name for c in candidates)})", task=_TASK,
@@ -109,7 +109,7 @@ def make_toy(n: int, seed: int = 0, split: str = "train", canvas: int = 48) -> l
     from polymodal_plugin_toyworld.scenes import layout
     from polymodal_plugin_toyworld.world import GRID, Scene
 
-    split = canonical_split(split)
+    split = canonical_split(split, _TASK)
     world = World(seed, held_out=0)
 
     def make(rng: random.Random, label: str) -> tuple[Any, str]:
@@ -144,7 +144,7 @@ def make_toy_digits(n: int, seed: int = 0, split: str = "train", size: int = 32)
     import numpy as np
     from PIL import Image
 
-    split = canonical_split(split)
+    split = canonical_split(split, _TASK)
     images, targets = _digits()
     indices = [i for i in range(len(images)) if split_of(("digits", i), seed) == split]
     split_rng(seed, split, "digits").shuffle(indices)
@@ -160,8 +160,9 @@ def _write_tree(out_dir: str | Path, n: int, seed: int, make: Any) -> list[Path]
     from polymodal_plugin_toyworld.render import write_png
 
     paths: list[Path] = []
+    sizes = toy_split_sizes(n)
     for split, folder in (("train", "train"), ("valid", "val"), ("test", "test")):
-        rows = make(n if split == "train" else max(1, n // _EVAL_FRACTION), seed, split)
+        rows = make(sizes[split], seed, split)
         for i, row in enumerate(rows):
             target = Path(out_dir) / folder / row["label_name"].replace(" ", "_") / f"{folder}_{i:06d}.png"
             paths.append(write_png(row["image"], target))

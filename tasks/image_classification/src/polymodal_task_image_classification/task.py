@@ -30,6 +30,7 @@ IMAGE_CLASSIFICATION = TaskSpec(
     loaders={"imagefolder": f"{_DATA}:load"},
     toy=f"{_DATA}:make_toy",
     write_toy=f"{_DATA}:write_toy",
+    toy_layout="dataset",
     baseline=f"{_DATA}:baseline",
 )
 

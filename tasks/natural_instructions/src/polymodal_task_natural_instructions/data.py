@@ -26,8 +26,9 @@ import zlib
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from polymodal.datasets import SPLITS, canonical_split, toy_split_sizes
 from polymodal.errors import DataError
-from polymodal_plugin_toyworld.splits import SPLITS, canonical_split, draw_split, stable_hash
+from polymodal_plugin_toyworld.splits import draw_split, stable_hash
 
 from polymodal_task_natural_instructions.families import FAMILIES, HELD_OUT_FAMILY, Family
 
@@ -39,9 +40,9 @@ _INPUT_RE = re.compile(r"Input: (.*) Output:\s*$", re.S)
 _EXAMPLES_PER_FAMILY = (2, 1)  # positive, negative examples written into each toy task file
 
 
-def split_sizes(n: int) -> dict[str, int]:
-    """Rows per split written by :func:`write_toy`: ``n`` for train, a fifth of it for valid and test."""
-    return {"train": n, "valid": max(1, n // 5), "test": max(1, n // 5)}
+#: Rows per split written by :func:`write_toy` (``n`` for train, a fifth of it for valid and test); kept
+#: under this name because callers and tests import it from here.
+split_sizes = toy_split_sizes
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -182,7 +183,7 @@ def load(path: str | Path, *, pos_examples: int = 1, neg_examples: int = 1, add_
 
 def families_in(split: str) -> list[str]:
     """The toy families of ``split``, in file-name order (the held-out one only in ``test``)."""
-    split = canonical_split(split)
+    split = canonical_split(split, _TASK)
     return sorted(f for f in FAMILIES if split == "test" or f != HELD_OUT_FAMILY)
 
 
@@ -240,7 +241,7 @@ def make_toy(n: int, seed: int = 0, split: str = "train") -> list[dict[str, Any]
 
     Instances never repeat across splits; the held-out family (``last_word``) appears in ``test`` only.
     """
-    split = canonical_split(split)
+    split = canonical_split(split, _TASK)
     rows: list[dict[str, Any]] = []
     for name, task in _toy_tasks(n, seed, split):
         rows += rows_from_task(task, name)

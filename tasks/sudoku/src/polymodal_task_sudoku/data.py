@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
+from polymodal.datasets import SPLITS, canonical_split, toy_split_sizes
 from polymodal.errors import DataError
 
 from .toy import is_solution, keeps_clues, make_puzzle, random_solution, split_of
@@ -25,21 +26,13 @@ from .toy import is_solution, keeps_clues, make_puzzle, random_solution, split_o
 __all__ = ["SPLITS", "split_sizes", "load", "make_toy", "write_toy", "baseline"]
 
 TASK = "sudoku"
-SPLITS = ("train", "valid", "test")
 _HEADERS = (("quizzes", "solutions"), ("puzzle", "solution"))
 _DIGITS = frozenset("0123456789.")
 
 
-def split_sizes(n: int) -> dict[str, int]:
-    """Rows per split written by :func:`write_toy`: ``n`` for train, a fifth of it for valid and test."""
-    return {"train": n, "valid": max(1, n // 5), "test": max(1, n // 5)}
-
-
-def _split_name(split: str) -> str:
-    name = {"dev": "valid", "validation": "valid"}.get(split, split)
-    if name not in SPLITS:
-        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}", task=TASK)
-    return name
+#: Rows per split written by :func:`write_toy` (``n`` for train, a fifth of it for valid and test); kept
+#: under this name because callers and tests import it from here.
+split_sizes = toy_split_sizes
 
 
 def _grid(text: str, what: str, source: str, line: int) -> list[list[int]]:
@@ -119,7 +112,7 @@ def make_toy(n: int, seed: int = 0, split: str = "train", *, min_blanks: int = 4
         split: ``"train"``, ``"valid"`` or ``"test"``.
         min_blanks, max_blanks: range of the number of blank cells.
     """
-    split = _split_name(split)
+    split = canonical_split(split, TASK)
     if not 0 <= min_blanks <= max_blanks <= 64:
         raise DataError(f"need 0 <= min_blanks <= max_blanks <= 64, got {min_blanks}, {max_blanks}", task=TASK)
     rng = random.Random(f"{TASK}:{seed}:{split}")

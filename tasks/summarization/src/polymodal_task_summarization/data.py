@@ -22,9 +22,10 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
+from polymodal.datasets import SPLITS, canonical_split, toy_split_sizes
 from polymodal.errors import DataError
 from polymodal_plugin_toyworld.events import random_event, render_article
-from polymodal_plugin_toyworld.splits import SPLITS, canonical_split, draw_split
+from polymodal_plugin_toyworld.splits import draw_split
 
 __all__ = ["load", "target_path", "make_toy", "write_toy", "baseline", "split_sizes"]
 
@@ -37,9 +38,9 @@ _SUFFIXES = (".src", ".src.txt", ".source", ".article.txt")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def split_sizes(n: int) -> dict[str, int]:
-    """Rows per split written by :func:`write_toy`: ``n`` for train, a fifth of it for valid and test."""
-    return {"train": n, "valid": max(1, n // 5), "test": max(1, n // 5)}
+#: Rows per split written by :func:`write_toy` (``n`` for train, a fifth of it for valid and test); kept
+#: under this name because callers and tests import it from here.
+split_sizes = toy_split_sizes
 
 
 def target_path(source: Path) -> Path:
@@ -56,7 +57,7 @@ def target_path(source: Path) -> Path:
 
 
 def _find_source(folder: Path, split: str) -> Path:
-    for name in _SPLIT_NAMES[canonical_split(split)]:
+    for name in _SPLIT_NAMES[canonical_split(split, _TASK)]:
         for suffix in _SUFFIXES:
             if (folder / f"{name}{suffix}").is_file():
                 return folder / f"{name}{suffix}"
@@ -128,6 +129,8 @@ def make_toy(n: int, seed: int = 0, split: str = "train") -> list[dict[str, str]
         seed: fixes the rows.
         split: ``train``, ``valid`` or ``test``.
     """
+    split = canonical_split(split, _TASK)
+
     def make(rng: Any) -> dict[str, str]:
         record = random_event(rng)
         article, _ = render_article(record, rng)

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
+from polymodal.datasets import SPLITS, canonical_split, toy_split_sizes
 from polymodal.errors import DataError
 
 from .toy import make_question, make_table
@@ -27,21 +28,13 @@ from .toy import make_question, make_table
 __all__ = ["SPLITS", "FILES", "split_sizes", "load", "make_toy", "write_toy", "baseline"]
 
 TASK = "table_qa"
-SPLITS = ("train", "valid", "test")
 #: FeTaQA's file name for each split.
 FILES = {"train": "fetaQA-v1_train.jsonl", "valid": "fetaQA-v1_dev.jsonl", "test": "fetaQA-v1_test.jsonl"}
 
 
-def split_sizes(n: int) -> dict[str, int]:
-    """Rows per split written by :func:`write_toy`: ``n`` for train, a fifth of it for valid and test."""
-    return {"train": n, "valid": max(1, n // 5), "test": max(1, n // 5)}
-
-
-def _split_name(split: str) -> str:
-    name = {"dev": "valid", "validation": "valid"}.get(split, split)
-    if name not in SPLITS:
-        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}", task=TASK)
-    return name
+#: Rows per split written by :func:`write_toy` (``n`` for train, a fifth of it for valid and test); kept
+#: under this name because callers and tests import it from here.
+split_sizes = toy_split_sizes
 
 
 def _fail(reason: str, source: str, line: int) -> DataError:
@@ -125,7 +118,7 @@ def make_toy(n: int, seed: int = 0, split: str = "train", *, real_tables: bool =
         split: ``"train"``, ``"valid"`` or ``"test"``.
         real_tables: draw a quarter of the tables from the real iris data when scikit-learn is installed.
     """
-    split = _split_name(split)
+    split = canonical_split(split, TASK)
     rng = random.Random(f"{TASK}:{seed}:{split}")
     rows: list[dict[str, Any]] = []
     while len(rows) < n:

@@ -17,8 +17,9 @@ import hashlib
 import json
 import random
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
+from polymodal.datasets import SPLITS, canonical_split, iter_json_array, toy_split_sizes
 from polymodal.errors import DataError
 
 from .toy import make_tripleset
@@ -26,59 +27,18 @@ from .toy import make_tripleset
 __all__ = ["SPLITS", "FILES", "split_sizes", "load", "make_toy", "write_toy", "baseline"]
 
 TASK = "table_to_text"
-SPLITS = ("train", "valid", "test")
 #: DART's file name for each split.
 FILES = {"train": "dart-v1.1.1-full-train.json", "valid": "dart-v1.1.1-full-dev.json",
          "test": "dart-v1.1.1-full-test.json"}
 
 
-def split_sizes(n: int) -> dict[str, int]:
-    """Rows per split written by :func:`write_toy`: ``n`` for train, a fifth of it for valid and test."""
-    return {"train": n, "valid": max(1, n // 5), "test": max(1, n // 5)}
-
-
-def _split_name(split: str) -> str:
-    name = {"dev": "valid", "validation": "valid"}.get(split, split)
-    if name not in SPLITS:
-        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}", task=TASK)
-    return name
+#: Rows per split written by :func:`write_toy` (``n`` for train, a fifth of it for valid and test); kept
+#: under this name because callers and tests import it from here.
+split_sizes = toy_split_sizes
 
 
 def _fail(reason: str, source: str, line: int) -> DataError:
     return DataError(f"line {line}: {reason}", task=TASK, source=source, row=line)
-
-
-def _json_array(text: str, source: str) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line, element)`` for each element of a top-level JSON array, so errors can name a line."""
-    decoder = json.JSONDecoder()
-
-    def line_of(pos: int) -> int:
-        return text.count("\n", 0, pos) + 1
-
-    def skip(pos: int) -> int:
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        return pos
-
-    pos = skip(0)
-    if pos >= len(text) or text[pos] != "[":
-        raise _fail("expected a JSON array of entries", source, line_of(pos))
-    pos = skip(pos + 1)
-    if pos < len(text) and text[pos] == "]":
-        return
-    while True:
-        try:
-            element, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _fail(f"invalid JSON: {exc.msg}", source, exc.lineno) from None
-        yield line_of(pos), element
-        pos = skip(end)
-        if pos < len(text) and text[pos] == ",":
-            pos = skip(pos + 1)
-        elif pos < len(text) and text[pos] == "]":
-            return
-        else:
-            raise _fail("invalid JSON: expected ',' or ']' after an entry", source, line_of(pos))
 
 
 def _parse_entry(entry: Any, source: str, line: int) -> dict[str, Any]:
@@ -118,12 +78,8 @@ def load(path: str | Path, *, expand: bool = False, limit: int | None = None) ->
     """
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read file: {exc.strerror}", task=TASK, source=source) from None
     rows: list[dict[str, Any]] = []
-    for count, (line, entry) in enumerate(_json_array(text, source)):
+    for count, (line, entry) in enumerate(iter_json_array(path, task=TASK)):
         if limit is not None and count >= limit:
             break
         row = _parse_entry(entry, source, line)
@@ -150,7 +106,7 @@ def make_toy(n: int, seed: int = 0, split: str = "train") -> list[dict[str, Any]
         seed: random seed; the same ``(n, seed, split)`` gives the same rows.
         split: ``"train"``, ``"valid"`` or ``"test"``.
     """
-    split = _split_name(split)
+    split = canonical_split(split, TASK)
     rng = random.Random(f"{TASK}:{seed}:{split}")
     rows: list[dict[str, Any]] = []
     while len(rows) < n:

@@ -20,9 +20,10 @@ import random
 from pathlib import Path
 from typing import Any, Sequence
 
+from polymodal.datasets import SPLITS, canonical_split, toy_split_sizes
 from polymodal.errors import DataError
 from polymodal_plugin_toyworld.grammar import corpus, real_sentences
-from polymodal_plugin_toyworld.splits import SPLITS, canonical_split, stable_hash
+from polymodal_plugin_toyworld.splits import stable_hash
 
 __all__ = ["load", "make_toy", "write_toy", "baseline", "mask_words", "split_sizes"]
 
@@ -31,9 +32,9 @@ _SUFFIXES = (".txt", ".jsonl")
 _FILL = "the"
 
 
-def split_sizes(n: int) -> dict[str, int]:
-    """Rows per split written by :func:`write_toy`: ``n`` for train, a fifth of it for valid and test."""
-    return {"train": n, "valid": max(1, n // 5), "test": max(1, n // 5)}
+#: Rows per split written by :func:`write_toy` (``n`` for train, a fifth of it for valid and test); kept
+#: under this name because callers and tests import it from here.
+split_sizes = toy_split_sizes
 
 
 def _lines(path: Path) -> list[str]:
@@ -53,7 +54,7 @@ def _resolve(path: Path, split: str | None) -> Path:
     if split is None:
         raise DataError("a corpus folder needs split= (train, valid or test)", task=_TASK, source=str(path))
     for suffix in _SUFFIXES:
-        candidate = path / f"{canonical_split(split)}{suffix}"
+        candidate = path / f"{canonical_split(split, _TASK)}{suffix}"
         if candidate.is_file():
             return candidate
     raise DataError(f"no {split}.txt or {split}.jsonl in this folder", task=_TASK, source=str(path))
@@ -107,8 +108,9 @@ def make_toy(n: int, seed: int = 0, split: str = "train", *, real: bool = False)
         real: mix in real sentences (WordNet glosses, fortunes) when the system has them. Off by default:
             the data would then depend on the machine.
     """
+    split = canonical_split(split, _TASK)
     extra = real_sentences(limit=20_000, max_words=20) if real else ()
-    return [{"text": s} for s in corpus(n, seed, canonical_split(split), stream="text_infilling", extra=extra)]
+    return [{"text": s} for s in corpus(n, seed, split, stream="text_infilling", extra=extra)]
 
 
 def write_toy(out_dir: str | Path, n: int, seed: int = 0) -> list[Path]:

@@ -26,8 +26,9 @@ import random
 import sqlite3
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
+from polymodal.datasets import SPLITS, canonical_split, iter_json_array, toy_split_sizes
 from polymodal.errors import DataError
 
 from .sqlexec import open_database
@@ -36,64 +37,18 @@ from .toy import make_database, make_question
 __all__ = ["SPLITS", "FILES", "split_sizes", "load", "load_schemas", "make_toy", "write_toy", "baseline"]
 
 TASK = "text_to_sql"
-SPLITS = ("train", "valid", "test")
 #: Spider's file name for each split.
 FILES = {"train": "train_spider.json", "valid": "dev.json", "test": "test.json"}
 _PER_DATABASE = 8  # toy questions per toy database
 
 
-def split_sizes(n: int) -> dict[str, int]:
-    """Rows per split written by :func:`write_toy`: ``n`` for train, a fifth of it for valid and test."""
-    return {"train": n, "valid": max(1, n // 5), "test": max(1, n // 5)}
-
-
-def _split_name(split: str) -> str:
-    name = {"dev": "valid", "validation": "valid"}.get(split, split)
-    if name not in SPLITS:
-        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}", task=TASK)
-    return name
+#: Rows per split written by :func:`write_toy` (``n`` for train, a fifth of it for valid and test); kept
+#: under this name because callers and tests import it from here.
+split_sizes = toy_split_sizes
 
 
 def _fail(reason: str, source: str, line: int | None) -> DataError:
     return DataError(f"line {line}: {reason}" if line else reason, task=TASK, source=source, row=line)
-
-
-def _json_array(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line, element)`` for each element of the JSON array in ``path``."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read file: {exc.strerror}", task=TASK, source=source) from None
-    decoder = json.JSONDecoder()
-
-    def skip(pos: int) -> int:
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        return pos
-
-    def line_of(pos: int) -> int:
-        return text.count("\n", 0, pos) + 1
-
-    pos = skip(0)
-    if pos >= len(text) or text[pos] != "[":
-        raise _fail("expected a JSON array", source, line_of(pos))
-    pos = skip(pos + 1)
-    if pos < len(text) and text[pos] == "]":
-        return
-    while True:
-        try:
-            element, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _fail(f"invalid JSON: {exc.msg}", source, exc.lineno) from None
-        yield line_of(pos), element
-        pos = skip(end)
-        if pos < len(text) and text[pos] == ",":
-            pos = skip(pos + 1)
-        elif pos < len(text) and text[pos] == "]":
-            return
-        else:
-            raise _fail("invalid JSON: expected ',' or ']' after an entry", source, line_of(pos))
 
 
 def _schema(entry: Any, source: str, line: int) -> dict[str, Any]:
@@ -112,7 +67,8 @@ def _schema(entry: Any, source: str, line: int) -> dict[str, Any]:
 def load_schemas(path: str | Path) -> dict[str, dict[str, Any]]:
     """Read Spider's ``tables.json``: db_id -> ``{"db_id", "tables": {name: {"columns", "types"}}}``."""
     path = Path(path)
-    return {s["db_id"]: s for s in (_schema(e, str(path), line) for line, e in _json_array(path))}
+    source = str(path)
+    return {s["db_id"]: s for s in (_schema(e, source, line) for line, e in iter_json_array(path, task=TASK))}
 
 
 def _add_content(schema: dict[str, Any], sqlite_path: Path, max_rows: int | None) -> dict[str, Any]:
@@ -164,7 +120,7 @@ def load(path: str | Path, *, tables: str | Path | None = None, db_dir: str | Pa
     db_root = Path(db_dir) if db_dir else path.parent / "database"
     databases: dict[str, dict[str, Any]] = {}
     rows = []
-    for line, entry in _json_array(path):
+    for line, entry in iter_json_array(path, task=TASK):
         if not isinstance(entry, dict):
             raise _fail(f"an entry must be a JSON object, got {type(entry).__name__}", source, line)
         for key in ("db_id", "question", "query"):
@@ -194,7 +150,7 @@ def make_toy(n: int, seed: int = 0, split: str = "train") -> list[dict[str, Any]
         seed: random seed; the same ``(n, seed, split)`` gives the same rows.
         split: ``"train"``, ``"valid"`` or ``"test"``.
     """
-    split = _split_name(split)
+    split = canonical_split(split, TASK)
     rng = random.Random(f"{TASK}:{seed}:{split}")
     rows: list[dict[str, Any]] = []
     k = 0

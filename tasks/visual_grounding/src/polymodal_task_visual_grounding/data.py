@@ -26,10 +26,10 @@ import random
 from pathlib import Path
 from typing import Any, Sequence
 
+from polymodal.datasets import canonical_split, toy_split_sizes
 from polymodal.errors import DataError
 from polymodal_modality_box.bins import parse_box
 from polymodal_plugin_toyworld import World, draw_split, vocab
-from polymodal_plugin_toyworld.splits import canonical_split
 
 __all__ = ["load", "make_toy", "write_toy", "baseline", "SPLIT_NAMES"]
 
@@ -38,7 +38,6 @@ _TASK = "visual_grounding"
 SPLIT_NAMES: dict[str, tuple[str, ...]] = {"train": ("train",), "valid": ("val",), "test": ("test", "testA", "testB")}
 # Dataset split names that are not one of ours: read exactly that split.
 _RAW_SPLITS = {"testA", "testB"}
-_EVAL_FRACTION = 5
 
 
 def _read_json(path: Path) -> Any:
@@ -89,7 +88,7 @@ def load(path: str | Path, split: str = "train", *, image_root: str | Path | Non
             or not isinstance(inst.get("images"), list):
         raise DataError("expected COCO instances with 'images' and 'annotations' lists", task=_TASK,
                         source=str(inst_file))
-    wanted = {split} if split in _RAW_SPLITS else set(SPLIT_NAMES[canonical_split(split)])
+    wanted = {split} if split in _RAW_SPLITS else set(SPLIT_NAMES[canonical_split(split, _TASK)])
     if image_root is None:
         image_root = folder / "images" if (folder / "images").is_dir() else folder
     root = Path(image_root)
@@ -144,7 +143,7 @@ def make_toy(n: int, seed: int = 0, split: str = "train", canvas: int = 64) -> l
     Splits are disjoint (by scene and target); held-out colour-shape pairs appear only in ``test``. A random
     object's box is right 1/N of the time (N objects).
     """
-    split = canonical_split(split)
+    split = canonical_split(split, _TASK)
     return [{"img": scene.render(), "cap": text, "region": list(scene.boxes[target]),
              "candidates": [list(b) for b in scene.boxes]}
             for scene, target, text in _toy_items(n, seed, split, canvas)]
@@ -168,8 +167,9 @@ def write_toy(out_dir: str | Path, n: int, seed: int = 0) -> list[Path]:
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     written: list[Path] = []
+    sizes = toy_split_sizes(n)
     for split, raw in (("train", "train"), ("valid", "val"), ("test", "test")):
-        size = n if split == "train" else max(1, n // _EVAL_FRACTION)
+        size = sizes[split]
         for scene, target, text in _toy_items(size, seed, split, 64):
             image_id = len(images) + 1
             name = f"toy_{raw}_{image_id:06d}.png"

@@ -28,5 +28,6 @@ VISUAL_GROUNDING = TaskSpec(
     loaders={"refcoco": f"{_DATA}:load"},
     toy=f"{_DATA}:make_toy",
     write_toy=f"{_DATA}:write_toy",
+    toy_layout="dataset",
     baseline=f"{_DATA}:baseline",
 )

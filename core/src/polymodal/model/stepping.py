@@ -1,0 +1,96 @@
+"""One incremental decoder step over the static KV cache, with weights prepared for it.
+
+A decoding step multiplies one (or a few) rows by every decoder weight matrix: it is bound by reading
+those weights, not by arithmetic. ``nn.Linear`` computes ``x @ W.T`` from the ``[out, in]`` weight, and for
+a single row MKL's kernel runs up to 2x slower on that transposed view than on a contiguous ``[in, out]``
+copy. :func:`prepare_step_weights` makes those copies (in the compute dtype) once per generate call, and
+:func:`decoder_layer_step` runs a layer on them with one ``addmm`` per projection on 2-D activations.
+The full (training) pass keeps using the modules themselves, so gradients are unaffected.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .layers import DecoderLayer, activate
+
+__all__ = ["LinearT", "StepWeights", "prepare_step_weights", "decoder_layer_step"]
+
+
+class LinearT(NamedTuple):
+    """A linear map as ``x @ weight_t + bias`` with ``weight_t`` contiguous ``[in, out]``."""
+
+    weight_t: Tensor
+    bias: Tensor | None
+
+    @classmethod
+    def of(cls, linear: nn.Linear, dtype: torch.dtype) -> "LinearT":
+        w = linear.weight.detach().to(dtype).t()
+        if w.device.type == "cpu":
+            # GPU BLAS reads the transposed view at full speed; only the CPU needs the copy.
+            w = w.contiguous()
+        b = None if linear.bias is None else linear.bias.detach().to(dtype)
+        return cls(w, b)
+
+    def __call__(self, x: Tensor) -> Tensor:
+        x = x.to(self.weight_t.dtype)
+        if self.bias is None:
+            return x @ self.weight_t
+        return torch.addmm(self.bias, x, self.weight_t)
+
+
+class StepWeights(NamedTuple):
+    """The six projections of one decoder layer, prepared for stepping."""
+
+    qkv: LinearT
+    self_out: LinearT
+    cross_q: LinearT
+    cross_out: LinearT
+    fc1: LinearT
+    fc2: LinearT
+
+
+def prepare_step_weights(layers: Sequence[DecoderLayer], dtype: torch.dtype) -> list[StepWeights]:
+    """Transposed, contiguous copies of every decoder projection in ``dtype``."""
+    with torch.no_grad():
+        return [StepWeights(LinearT.of(layer.self_attn.qkv, dtype), LinearT.of(layer.self_attn.out, dtype),
+                            LinearT.of(layer.cross_attn.q, dtype), LinearT.of(layer.cross_attn.out, dtype),
+                            LinearT.of(layer.ffn.fc1, dtype), LinearT.of(layer.ffn.fc2, dtype))
+                for layer in layers]
+
+
+def decoder_layer_step(layer: DecoderLayer, w: StepWeights, x: Tensor, cache_k: Tensor, cache_v: Tensor,
+                       pos: int, cross_k: Tensor | None, cross_v: Tensor | None, cross_mask: Tensor | None,
+                       cross_scale: Tensor | None) -> Tensor:
+    """Run ``layer`` (in eval mode) on new positions ``pos .. pos+t-1`` of ``x`` (``[B, t, d]``).
+
+    The new self-attention keys/values are written into ``cache_k``/``cache_v`` (``[B, H, T_max, dh]``).
+    Same result as ``layer(x, ..., cache_k=..., pos=...)`` without dropout.
+    """
+    b, t, d = x.shape
+    n_heads = layer.self_attn.n_heads
+    dh = d // n_heads
+    x2 = x.reshape(b * t, d)
+    qkv = w.qkv(layer.self_norm(x2)).view(b, t, 3, n_heads, dh).permute(2, 0, 3, 1, 4)
+    end = pos + t
+    cache_k[:, :, pos:end].copy_(qkv[1])
+    cache_v[:, :, pos:end].copy_(qkv[2])
+    mask = None
+    if t > 1:
+        # Several new positions at once (a forced prefix): each sees the cache and its own past.
+        rows = torch.arange(pos, end, device=x.device)[:, None]
+        mask = torch.arange(end, device=x.device)[None, :] <= rows
+    o = F.scaled_dot_product_attention(qkv[0], cache_k[:, :, :end], cache_v[:, :, :end], attn_mask=mask)
+    x2 = x2 + w.self_out(o.transpose(1, 2).reshape(b * t, d))
+    if cross_k is not None:
+        q = w.cross_q(layer.cross_norm(x2)).view(b, t, n_heads, dh).transpose(1, 2)
+        o = F.scaled_dot_product_attention(q, cross_k, cross_v, attn_mask=cross_mask)
+        o = w.cross_out(o.transpose(1, 2).reshape(b * t, d))
+        if cross_scale is not None:
+            o = o * cross_scale.view(b, 1, 1).expand(b, t, 1).reshape(b * t, 1)
+        x2 = x2 + o
+    h = activate(w.fc1(layer.ffn_norm(x2)), layer.ffn.activation)
+    return (x2 + w.fc2(h)).view(b, t, d)

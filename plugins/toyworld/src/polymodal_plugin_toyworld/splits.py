@@ -24,6 +24,8 @@ import random
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Sequence, TypeVar
 
+from polymodal.datasets import SPLITS, canonical_split  # one definition of split names, in core
+
 __all__ = [
     "SPLITS", "canonical_split", "stable_hash", "split_rng", "split_of", "draw_split", "HeldOutPairs",
     "held_out_pairs", "unique_keys", "draw_balanced",
@@ -32,25 +34,8 @@ __all__ = [
 T = TypeVar("T")
 L = TypeVar("L")
 
-#: The canonical split names, in order.
-SPLITS: tuple[str, ...] = ("train", "valid", "test")
-_ALIASES = {"train": "train", "training": "train", "valid": "valid", "validation": "valid", "val": "valid",
-            "dev": "valid", "test": "test", "testing": "test"}
 #: Default share of the key space given to each split.
 DEFAULT_WEIGHTS: tuple[float, float, float] = (0.8, 0.1, 0.1)
-
-
-def canonical_split(split: str) -> str:
-    """Return ``"train"``, ``"valid"`` or ``"test"`` for a split name or a common alias (``dev``...).
-
-    Raises:
-        ValueError: for an unknown split name.
-    """
-    try:
-        return _ALIASES[split.lower()]
-    except (KeyError, AttributeError):
-        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)} "
-                         f"(or validation/dev)") from None
 
 
 def stable_hash(*parts: object) -> int:

@@ -21,10 +21,11 @@ MARGIN = 10.0
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="out/demo", help="output folder (results.md, curves, examples, checkpoint)")
     p.add_argument("--size", default="mini", help="model size (nano, micro, mini, tiny, ...)")
-    p.add_argument("--steps", type=int, default=3000, help="training steps")
+    p.add_argument("--steps", type=int, default=1500, help="training steps")
     p.add_argument("--n", type=int, default=600, help="training rows per task (test and valid get a fifth)")
     p.add_argument("--tasks", help="comma-separated task names (default: every installed preset with toy data)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-rows", type=int, default=120, help="test rows scored per task")
 
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         print("no installed task ships toy data; install task plugins (make demo installs every package)")
         return 1
     model = GeneralistModel(args.size, resource_options={"text.tokenizer": {"vocab_size": 2000}})
-    config = TrainerConfig(max_steps=args.steps, lr=1e-3, warmup_steps=200, batch_size=24, max_tokens=6000,
+    config = TrainerConfig(max_steps=args.steps, lr=args.lr, warmup_steps=200, batch_size=24, max_tokens=6000,
                            mixture="temperature", temperature=2.0, out_dir=str(out / "run"),
                            eval_rows=args.eval_rows, eval_split="valid", seed=args.seed, log_every=20,
                            label_smoothing=0.1)

@@ -235,3 +235,24 @@ def test_tgt_padding_must_be_trailing():
     bad = torch.tensor([[False, True, False, False]] * 3)
     with pytest.raises(ValueError, match="trailing"):
         model.decode(torch.ones(3, 4, dtype=torch.long), model.encode(emb, pad), pad, tgt_padding_mask=bad)
+
+
+def test_shared_cross_keys_values_match_repeated_ones():
+    model = make_model()
+    emb, pad = source()
+    pad[2, :] = True  # an empty source row: its cross-attention must contribute nothing either way
+    tokens = torch.randint(1, V, (9, 4), generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        plain = model.new_cache(enc, pad, max_len=4, repeat=3)
+        shared = model.new_cache(enc, pad, max_len=4, repeat=3, share_cross=True)
+        assert shared.group == 3 and shared.cross_k.shape[1] == 3 and plain.cross_k.shape[1] == 9
+        a = [model.decode(tokens[:, i:i + 1], None, None, cache=plain, start_pos=i) for i in range(2)]
+        b = [model.decode(tokens[:, i:i + 1], None, None, cache=shared, start_pos=i) for i in range(2)]
+        assert torch.allclose(torch.cat(a, 1), torch.cat(b, 1), atol=1e-5)
+        keep = torch.tensor([6, 7, 8, 0, 1, 2])  # whole groups: rows 2 and 0
+        plain.select_rows(keep)
+        shared.select_rows(keep)
+        a = model.decode(tokens[keep, 2:], None, None, cache=plain, start_pos=2)
+        b = model.decode(tokens[keep, 2:], None, None, cache=shared, start_pos=2)
+    assert torch.allclose(a, b, atol=1e-5)

@@ -104,7 +104,9 @@ class GeneralistNet(nn.Module):
              ) -> tuple[Tensor, Tensor, Tensor]:
         """Sum of the batch's token losses, its NLL sum and its scored-token count."""
         enc, mask = self.encode(batch)
-        hidden = self.backbone.decode(batch.dec_input, enc, mask)
+        # decoder inputs are padded at the end only: the backbone then skips those positions
+        hidden = self.backbone.decode(batch.dec_input, enc, mask,
+                                      tgt_padding_mask=batch.dec_input.eq(self.config.pad_id))
         keep = batch.weight > 0
         logits = self.head(ranges)(hidden[keep])
         loss, nll, n = label_smoothed_loss(logits, batch.target[keep], label_smoothing,

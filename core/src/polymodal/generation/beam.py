@@ -125,10 +125,11 @@ def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | Non
     device = enc_out.device
     b = enc_out.shape[0]
     c = head.n_columns
-    dec = StepDecoder(model, head, enc_out, enc_padding_mask, max_len, repeat=k)
+    dec = StepDecoder(model, head, enc_out, enc_padding_mask, max_len, repeat=k, share_cross=True)
     pool = _Pool(b, k, max_len, automaton.pad_column, device)
     live = _Live(b, k, max_len, automaton.pad_column, bos_id, start_states)
     n_cand = min(2 * k, k * c)
+    per_beam = min(n_cand, c)
     ranks_ok = torch.arange(n_cand, device=device) < k
     # Rows that start final hold one empty hypothesis.
     start_final = automaton.final[start_states]
@@ -154,12 +155,15 @@ def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | Non
                            no_repeat_ngram_size=ngram, history=live.cols[:, :t] if ngram else None,
                            all_free=free)
         lprobs = torch.log_softmax(logits, dim=-1)
-        cand = (live.scores.view(-1, 1) + lprobs).view(ba, k * c)
+        # The best n_cand extensions of a row are among the best n_cand of each of its beams: rank those
+        # ([N, n_cand]) instead of adding beam scores to all [N, C] columns and ranking K * C per row.
+        beam_top, beam_col = lprobs.topk(per_beam, dim=-1)
+        cand = (live.scores.view(-1, 1) + beam_top).view(ba, k * per_beam)
         top_s, top_i = cand.topk(n_cand, dim=1)
-        beam_j = torch.div(top_i, c, rounding_mode="floor")
-        col = top_i - beam_j * c
+        beam_j = torch.div(top_i, per_beam, rounding_mode="floor")
+        col = beam_col.view(ba, k * per_beam).gather(1, top_i)
+        tok_lp = beam_top.view(ba, k * per_beam).gather(1, top_i)
         src = beam_j + (torch.arange(ba, device=device) * k)[:, None]
-        tok_lp = lprobs.view(ba, k * c).gather(1, top_i)
         nstate = automaton.advance(live.states[src], col)
         is_final = automaton.final[nstate] & torch.isfinite(top_s)
         # Extensions that end a hypothesis and rank among the first K join the pool (a no-op merge when

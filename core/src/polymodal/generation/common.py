@@ -72,12 +72,15 @@ class StepDecoder:
         enc_padding_mask: ``BoolTensor[B, S]`` (True = padding) or None.
         max_len: number of decoding steps (cache positions).
         repeat: hypotheses per row.
+        share_cross: keep one copy of each row's encoder keys/values for its hypotheses (beam search,
+            which only ever drops a row's hypotheses together).
     """
 
     def __init__(self, model: EncoderDecoder, head: TiedHead, enc_out: Tensor,
-                 enc_padding_mask: Tensor | None, max_len: int, repeat: int = 1) -> None:
+                 enc_padding_mask: Tensor | None, max_len: int, repeat: int = 1,
+                 share_cross: bool = False) -> None:
         self.model = model
-        self.cache = model.new_cache(enc_out, enc_padding_mask, max_len, repeat=repeat)
+        self.cache = model.new_cache(enc_out, enc_padding_mask, max_len, repeat=repeat, share_cross=share_cross)
         self.head = head.prepare()
         self.global_ids = head.columns
 

@@ -77,8 +77,11 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
                                no_repeat_ngram_size=no_repeat_ngram_size,
                                history=hist[:, :t] if no_repeat_ngram_size else None, all_free=all_free)
             lprobs = torch.log_softmax(logits, dim=-1)
-            col = pick(lprobs)
-            lp = lprobs.gather(1, col[:, None]).squeeze(1)
+            if pick is _argmax:
+                lp, col = lprobs.max(dim=-1)  # value and index in one pass
+            else:
+                col = pick(lprobs)
+                lp = lprobs.gather(1, col[:, None]).squeeze(1)
         if compacted:
             out_cols[active, t] = col
             out_lp[active, t] = lp

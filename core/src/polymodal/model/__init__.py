@@ -9,10 +9,12 @@ from __future__ import annotations
 from .cache import KVCache
 from .config import ACTIVATIONS, SIZES, ModelConfig
 from .heads import PreparedHead, TiedHead
+from .layers import Packing
 from .losses import label_smoothed_loss
-from .transformer import EncoderDecoder, key_mask
+from .stepping import StepWeights
+from .transformer import PACK_MIN_PADDING, EncoderDecoder, key_mask
 
 __all__ = [
     "ACTIVATIONS", "SIZES", "ModelConfig", "EncoderDecoder", "KVCache", "TiedHead", "PreparedHead",
-    "label_smoothed_loss", "key_mask",
+    "label_smoothed_loss", "key_mask", "Packing", "StepWeights", "PACK_MIN_PADDING",
 ]

@@ -24,11 +24,14 @@ class KVCache:
     Attributes:
         self_k, self_v: ``[L, B, H, T_max, dh]`` self-attention keys/values; positions ``< length`` are
             filled.
-        cross_k, cross_v: ``[L, B, H, S, dh]`` encoder keys/values, or None when the batch has no encoder
-            output (decoder-only tasks).
-        cross_mask: ``[B, 1, 1, S]``, True where an encoder position may be attended, or None when every
-            position may.
-        cross_scale: ``[B, 1, 1]`` zero for rows without any encoder position, or None.
+        cross_k, cross_v: ``[L, B / group, H, S, dh]`` encoder keys/values, or None when the batch has no
+            encoder output (decoder-only tasks).
+        cross_mask: ``[B / group, 1, 1, S]``, True where an encoder position may be attended, or None when
+            every position may.
+        cross_scale: ``[B / group, 1, 1]`` zero for rows without any encoder position, or None.
+        group: hypotheses that share one source row's encoder keys/values (beam search keeps the beams of
+            a row together and stores that row's keys/values once instead of once per beam; every step
+            then reads ``group`` times less encoder state).
         weights: the decoder's projections prepared for stepping
             (:func:`polymodal.model.stepping.prepare_step_weights`), one entry per layer.
         length: number of decoder positions already in the cache.
@@ -41,6 +44,7 @@ class KVCache:
     cross_mask: Tensor | None
     cross_scale: Tensor | None
     weights: list | None = None
+    group: int = 1
     length: int = 0
 
     @property
@@ -78,17 +82,19 @@ class KVCache:
     def select_rows(self, index: Tensor) -> None:
         """Keep only rows ``index`` (in that order) everywhere, shrinking the batch.
 
-        Generators call this when some rows have finished, so that finished rows cost nothing more.
+        Generators call this when some rows have finished, so that finished rows cost nothing more. With
+        ``group > 1``, ``index`` must keep whole groups, each in order (``g*group .. g*group+group-1``).
         """
         self.self_k = self.self_k.index_select(1, index)
         self.self_v = self.self_v.index_select(1, index)
+        rows = index if self.group == 1 else index.view(-1, self.group)[:, 0] // self.group
         if self.cross_k is not None:
-            self.cross_k = self.cross_k.index_select(1, index)
-            self.cross_v = self.cross_v.index_select(1, index)  # type: ignore[union-attr]
+            self.cross_k = self.cross_k.index_select(1, rows)
+            self.cross_v = self.cross_v.index_select(1, rows)  # type: ignore[union-attr]
         if self.cross_mask is not None:
-            self.cross_mask = self.cross_mask.index_select(0, index)
+            self.cross_mask = self.cross_mask.index_select(0, rows)
         if self.cross_scale is not None:
-            self.cross_scale = self.cross_scale.index_select(0, index)
+            self.cross_scale = self.cross_scale.index_select(0, rows)
 
     @staticmethod
     def empty_like_layout(n_layers: int, batch: int, n_heads: int, max_len: int, head_dim: int,

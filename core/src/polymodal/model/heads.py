@@ -166,7 +166,11 @@ class TiedHead(nn.Module):
 
     @property
     def columns(self) -> Tensor:
-        """``LongTensor[C]``: the global id of each output column."""
+        """``LongTensor[C]``: the global id of each output column (on the embedding's device)."""
+        device = self.embedding.weight.device
+        if self._columns.device != device:
+            # The head may live outside the module tree that was moved (e.g. in a plain dict).
+            self._columns = self._columns.to(device)
         return self._columns
 
     @property

@@ -64,11 +64,13 @@ def prepare_step_weights(layers: Sequence[DecoderLayer], dtype: torch.dtype) -> 
 
 def decoder_layer_step(layer: DecoderLayer, w: StepWeights, x: Tensor, cache_k: Tensor, cache_v: Tensor,
                        pos: int, cross_k: Tensor | None, cross_v: Tensor | None, cross_mask: Tensor | None,
-                       cross_scale: Tensor | None) -> Tensor:
+                       cross_scale: Tensor | None, group: int = 1) -> Tensor:
     """Run ``layer`` (in eval mode) on new positions ``pos .. pos+t-1`` of ``x`` (``[B, t, d]``).
 
     The new self-attention keys/values are written into ``cache_k``/``cache_v`` (``[B, H, T_max, dh]``).
-    Same result as ``layer(x, ..., cache_k=..., pos=...)`` without dropout.
+    With ``group > 1`` the encoder keys/values (``[B / group, H, S, dh]``) are shared by each run of
+    ``group`` consecutive rows: their queries attend together as ``group * t`` query positions of one row.
+    Same result as a full pass of ``layer`` over the sequence, without dropout.
     """
     b, t, d = x.shape
     n_heads = layer.self_attn.n_heads
@@ -86,11 +88,12 @@ def decoder_layer_step(layer: DecoderLayer, w: StepWeights, x: Tensor, cache_k: 
     o = F.scaled_dot_product_attention(qkv[0], cache_k[:, :, :end], cache_v[:, :, :end], attn_mask=mask)
     x2 = x2 + w.self_out(o.transpose(1, 2).reshape(b * t, d))
     if cross_k is not None:
-        q = w.cross_q(layer.cross_norm(x2)).view(b, t, n_heads, dh).transpose(1, 2)
+        rows, per_row = b // group, group * t
+        q = w.cross_q(layer.cross_norm(x2)).view(rows, per_row, n_heads, dh).transpose(1, 2)
         o = F.scaled_dot_product_attention(q, cross_k, cross_v, attn_mask=cross_mask)
         o = w.cross_out(o.transpose(1, 2).reshape(b * t, d))
         if cross_scale is not None:
-            o = o * cross_scale.view(b, 1, 1).expand(b, t, 1).reshape(b * t, 1)
+            o = o * cross_scale.view(rows, 1, 1).expand(rows, per_row, 1).reshape(b * t, 1)
         x2 = x2 + o
     h = activate(w.fc1(layer.ffn_norm(x2)), layer.ffn.activation)
     return (x2 + w.fc2(h)).view(b, t, d)

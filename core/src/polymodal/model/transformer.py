@@ -10,9 +10,15 @@ embedding plus learned positions), or takes ready-made embeddings for continuous
 Typical use::
 
     model = EncoderDecoder(ModelConfig.named("tiny", vocab_size=layout.size))
-    enc = model.encode(embeds, padding_mask)                # [B, S, d]
-    hidden = model.decode(prev_tokens, enc, padding_mask)   # [B, T, d]
-    logits = head(hidden[target_weight > 0])                # only the positions that carry a loss
+    x = model.lookup(src_ids) * model.embed_scale + positions  # an adapter; sparse embedding gradient
+    enc = model.encode(x, src_padding_mask)                    # [B, S, d]
+    hidden = model.decode(prev_tokens, enc, src_padding_mask,
+                          tgt_padding_mask=prev_tokens.eq(pad_id))  # trailing padding is skipped
+    logits = head(hidden[target_weight > 0])                   # only the positions that carry a loss
+
+Batches with 10% or more padding run their per-token work on real positions only (see
+:class:`~polymodal.model.layers.Packing`). Incremental decoding (generation) goes through
+:meth:`EncoderDecoder.new_cache` and ``decode(..., cache=cache, start_pos=t)``.
 """
 from __future__ import annotations
 
@@ -227,7 +233,7 @@ class EncoderDecoder(nn.Module):
         for i, layer in enumerate(self.decoder_layers):
             sk, sv, ck, cv = cache.layer(i)
             x = decoder_layer_step(layer, weights[i], x, sk, sv, start_pos, ck, cv, cache.cross_mask,
-                                   cache.cross_scale)
+                                   cache.cross_scale, group=cache.group)
         cache.length = max(cache.length, end)
         return self.decoder_norm(x)
 
@@ -240,7 +246,7 @@ class EncoderDecoder(nn.Module):
 
     # ------------------------------------------------------------------ incremental decoding
     def new_cache(self, enc_out: Tensor, enc_padding_mask: Tensor | None, max_len: int, *,
-                  repeat: int = 1) -> KVCache:
+                  repeat: int = 1, share_cross: bool = False) -> KVCache:
         """Make the cache of one generate call: encoder keys/values now, self-attention buffers empty.
 
         Call it under the same autocast/inference context as the decoding steps so that the cache has
@@ -252,12 +258,15 @@ class EncoderDecoder(nn.Module):
             max_len: decoder positions to hold (the number of decoding steps).
             repeat: hypotheses per row (beam size, samples per row); rows are repeated in place, so row
                 ``b`` becomes rows ``b*repeat .. b*repeat+repeat-1``.
+            share_cross: store each row's encoder keys/values once for its ``repeat`` hypotheses (the
+                cache's ``group``); only for callers that keep a row's hypotheses together (beam search).
         """
         cfg = self.config
         if max_len > cfg.max_target_positions:
             raise ValueError(f"max_len={max_len} exceeds max_target_positions={cfg.max_target_positions}")
         b, s, _ = enc_out.shape
         n = b * repeat
+        copies = 1 if share_cross else repeat
         h, dh, n_layers = cfg.n_heads, cfg.head_dim, cfg.decoder_layers
         cross_k = cross_v = mask = scale = None
         dtype = None
@@ -266,19 +275,20 @@ class EncoderDecoder(nn.Module):
                 k, v = layer.cross_attn.keys_values(enc_out)
                 if cross_k is None:
                     dtype = k.dtype
-                    cross_k = k.new_empty((n_layers, n, h, s, dh))
-                    cross_v = k.new_empty((n_layers, n, h, s, dh))
+                    cross_k = k.new_empty((n_layers, b * copies, h, s, dh))
+                    cross_v = k.new_empty((n_layers, b * copies, h, s, dh))
                 # Broadcasting copy repeats each row without an intermediate repeat_interleave tensor.
-                cross_k[i].view(b, repeat, h, s, dh).copy_(k[:, None])
-                cross_v[i].view(b, repeat, h, s, dh).copy_(v[:, None])  # type: ignore[union-attr]
+                cross_k[i].view(b, copies, h, s, dh).copy_(k[:, None])
+                cross_v[i].view(b, copies, h, s, dh).copy_(v[:, None])  # type: ignore[union-attr]
             mask, scale = key_mask(enc_padding_mask)
-            if repeat > 1:
-                mask = None if mask is None else mask.repeat_interleave(repeat, dim=0)
-                scale = None if scale is None else scale.repeat_interleave(repeat, dim=0)
+            if copies > 1:
+                mask = None if mask is None else mask.repeat_interleave(copies, dim=0)
+                scale = None if scale is None else scale.repeat_interleave(copies, dim=0)
         if dtype is None:
             dtype = self._step_dtype(enc_out)
         sk, sv = KVCache.empty_like_layout(n_layers, n, h, max_len, dh, dtype, enc_out.device)
-        return KVCache(sk, sv, cross_k, cross_v, mask, scale, weights=self.step_weights(dtype))
+        return KVCache(sk, sv, cross_k, cross_v, mask, scale, weights=self.step_weights(dtype),
+                       group=repeat if share_cross else 1)
 
     def clear_step_weights(self) -> None:
         """Drop the cached step weights (on CPU they are a transposed copy of the decoder's projections)."""

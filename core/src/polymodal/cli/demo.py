@@ -21,11 +21,11 @@ MARGIN = 10.0
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="out/demo", help="output folder (results.md, curves, examples, checkpoint)")
     p.add_argument("--size", default="mini", help="model size (nano, micro, mini, tiny, ...)")
-    p.add_argument("--steps", type=int, default=1500, help="training steps")
+    p.add_argument("--steps", type=int, default=2800, help="training steps")
     p.add_argument("--n", type=int, default=600, help="training rows per task (test and valid get a fifth)")
     p.add_argument("--tasks", help="comma-separated task names (default: every installed preset with toy data)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
-    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-rows", type=int, default=120, help="test rows scored per task")
 

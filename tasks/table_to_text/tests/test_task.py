@@ -1,28 +1,19 @@
-"""The installed distribution exposes its task and evaluators, and the spec module is import-light."""
+"""The installed task: the contract checks, and which evaluators it owns."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from importlib.metadata import entry_points
 
-from polymodal.components import EvaluatorSpec, TaskSpec, resolve_target
+from polymodal.testing.contracts import TaskContract
+from polymodal_task_table_to_text.task import TASK as SPEC
 
 
-def test_entry_points():
-    (task_ep,) = [ep for ep in entry_points(group="polymodal.tasks") if ep.name == "table_to_text"]
-    task = task_ep.load()
-    assert isinstance(task, TaskSpec) and task.name == "table_to_text"
-    evaluators = {ep.name: ep.load() for ep in entry_points(group="polymodal.evaluators")
-                  if ep.name.startswith("table_to_text.")}
-    assert set(evaluators) == set(task.evaluators)
-    assert "dart" in task.aliases
-    assert all(isinstance(spec, EvaluatorSpec) and callable(spec.load()) for spec in evaluators.values())
-    for target in [*task.loaders.values(), task.toy, task.write_toy, task.baseline]:
-        assert callable(resolve_target(target))
-    evaluator, _, key = task.primary_metric.rpartition(".")
-    assert evaluators[evaluator].primary == key
+class TestTableToTextContract(TaskContract):
+    """Entry point, targets, light import, plans and the toy round trip (polymodal.testing.contracts)."""
+
+    name = "table_to_text"
 
 
-def test_task_import_is_light():
-    code = "import sys, polymodal_task_table_to_text.task; assert 'torch' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)
+def test_the_task_owns_exactly_its_evaluators():
+    evaluators = {ep.name for ep in entry_points(group="polymodal.evaluators") if ep.name.startswith("table_to_text.")}
+    assert set(evaluators) == set(SPEC.evaluators)
+    assert "dart" in SPEC.aliases

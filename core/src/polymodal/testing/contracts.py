@@ -83,14 +83,43 @@ class PreprocessorContract:
 
 
 class TaskContract:
-    """A task preset: its instruction plans, its toy rows run through the pipeline, and the round trip scores at
-    least as well as the trivial baseline."""
+    """A task preset: its installed entry point and every target it names resolve, its spec imports no torch, its
+    instruction plans, its toy rows run through the pipeline, and the round trip scores at least as well as the
+    trivial baseline."""
 
     name: ClassVar[str] = ""
     n_rows: ClassVar[int] = 12
 
     def spec(self):
         return default_registry().task(self.name)
+
+    def test_installed_spec_and_its_targets(self):
+        from importlib.metadata import entry_points
+
+        from polymodal.components import EvaluatorSpec, TaskSpec, resolve_target
+
+        (entry,) = [ep for ep in entry_points(group="polymodal.tasks") if ep.name == self.name]
+        spec = entry.load()
+        assert isinstance(spec, TaskSpec) and spec.name == self.name
+        for target in [*spec.loaders.values(), spec.toy, spec.write_toy, spec.baseline, spec.preprocess]:
+            if target is not None:
+                assert callable(resolve_target(target)), target
+        evaluators = {}
+        for ev in spec.evaluators:
+            name = ev if isinstance(ev, str) else ev[0]
+            evaluators[name] = default_registry().get("evaluator", name)
+            assert isinstance(evaluators[name], EvaluatorSpec) and callable(evaluators[name].load())
+        evaluator, _, key = spec.primary_metric.rpartition(".")
+        assert evaluators[evaluator].primary == key
+
+    def test_spec_import_is_light(self):
+        import subprocess
+        import sys
+        from importlib.metadata import entry_points
+
+        (entry,) = [ep for ep in entry_points(group="polymodal.tasks") if ep.name == self.name]
+        code = f"import sys, {entry.module}; assert 'torch' not in sys.modules"
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
     def test_instructions_plan(self):
         from polymodal.planning.planner import compile_instruction

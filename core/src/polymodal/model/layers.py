@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from .config import ModelConfig
 
 __all__ = ["Packing", "SelfAttention", "CrossAttention", "FeedForward", "EncoderLayer", "DecoderLayer",
-           "activate"]
+           "activate", "sinusoidal_"]
 
 
 @dataclass
@@ -216,7 +216,7 @@ class DecoderLayer(nn.Module):
 
     def forward(self, x: Tensor, cross_k: Tensor | None, cross_v: Tensor | None,
                 cross_mask: Tensor | None, cross_scale: Tensor | None = None, *,
-                pack: Packing | None = None) -> Tensor:
+                pack: Packing | None = None, memory: Tensor | None = None) -> Tensor:
         """Full causal pass over decoder states ``x`` (``[B, T, d]``, or ``[N, d]`` with ``pack``).
 
         Incremental decoding goes through :func:`polymodal.model.stepping.decoder_layer_step` instead.
@@ -229,7 +229,11 @@ class DecoderLayer(nn.Module):
             cross_scale: ``[B, 1, 1]`` factor that zeroes cross-attention for rows without any encoder
                 position, or None.
             pack: the real positions of a packed full pass (trailing padding removed).
+            memory: the encoder output, from which the layer computes ``cross_k, cross_v`` itself (so that a
+                sharded layer's weights are gathered for it).
         """
+        if memory is not None:
+            cross_k, cross_v = self.cross_attn.keys_values(memory)
         h = self.self_attn(self.self_norm(x), is_causal=True, pack=pack)
         x = x + _dropout(h, self.dropout, self.training)
         if cross_k is not None:
@@ -238,6 +242,28 @@ class DecoderLayer(nn.Module):
                 h = h * (cross_scale if pack is None else pack.pack(cross_scale.expand(-1, pack.length, 1)))
             x = x + _dropout(h, self.dropout, self.training)
         return x + _dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
+
+
+@torch.no_grad()
+def sinusoidal_(table: Tensor, dims: slice | None = None) -> Tensor:
+    """Fill a position table ``[n, d]`` in place with sine/cosine waves (Vaswani et al.), zeros outside ``dims``.
+
+    Learned position tables start from these values rather than from small noise: the waves have the scale of
+    the sqrt(d)-scaled token embeddings (each element's variance is 1/2), so order is visible from the first
+    step, and nearby positions start similar. Two tables meant to be summed (an image's rows and columns) take
+    disjoint ``dims`` so that (row i, column j) and (row j, column i) differ.
+    """
+    n, d = table.shape
+    lo, hi, _ = (dims or slice(0, d)).indices(d)
+    width = hi - lo
+    half = width // 2
+    position = torch.arange(n, dtype=torch.float64)[:, None]
+    freq = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float64) / max(half, 1))
+    angle = position * freq[None, :]
+    table.zero_()
+    table[:, lo:lo + half] = torch.sin(angle).to(table.dtype)
+    table[:, lo + half:lo + 2 * half] = torch.cos(angle).to(table.dtype)
+    return table
 
 
 def init_weights(module: nn.Module, d_model: int) -> None:

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from .cache import KVCache
 from .config import ModelConfig
-from .layers import DecoderLayer, EncoderLayer, Packing, init_weights
+from .layers import DecoderLayer, EncoderLayer, Packing, init_weights, sinusoidal_
 from .stepping import StepWeights, decoder_layer_step, prepare_step_weights
 
 __all__ = ["EncoderDecoder", "key_mask", "PACK_MIN_PADDING"]
@@ -99,6 +99,7 @@ class EncoderDecoder(nn.Module):
         self.decoder_layers = nn.ModuleList(DecoderLayer(config) for _ in range(config.decoder_layers))
         self.decoder_norm = nn.LayerNorm(d)
         init_weights(self, d)
+        sinusoidal_(self.embed_positions.weight)
         with torch.no_grad():
             self.embed_tokens.weight[config.pad_id].zero_()
 
@@ -219,8 +220,7 @@ class EncoderDecoder(nn.Module):
             has_cross = enc_out is not None and enc_out.shape[1] > 0
             mask, scale = key_mask(enc_padding_mask) if has_cross else (None, None)
             for layer in self.decoder_layers:
-                k, v = layer.cross_attn.keys_values(enc_out) if has_cross else (None, None)
-                x = layer(x, k, v, mask, scale, pack=pack)
+                x = layer(x, None, None, mask, scale, pack=pack, memory=enc_out if has_cross else None)
             x = self.decoder_norm(x)
             return x if pack is None else pack.unpack(x)
         x = self.embed_decoder_input(tokens, inputs_embeds, start_pos)

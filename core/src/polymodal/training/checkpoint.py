@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -39,8 +39,14 @@ def _tensors(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def write_checkpoint(model: "GeneralistModel", path: Path, trainer_state: Mapping[str, Any] | None = None,
-                     optimizer: torch.optim.Optimizer | None = None) -> Path:
-    """Write ``model`` (and optionally the trainer state) to ``path`` atomically; returns ``path``."""
+                     optimizer: torch.optim.Optimizer | None = None, *,
+                     model_state: Mapping[str, torch.Tensor] | None = None,
+                     optimizer_state: Mapping[str, Any] | None = None) -> Path:
+    """Write ``model`` (and optionally the trainer state) to ``path`` atomically; returns ``path``.
+
+    ``model_state`` and ``optimizer_state`` replace ``model.net.state_dict()`` and ``optimizer.state_dict()``
+    (a sharded run passes the whole states it gathered).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
@@ -51,13 +57,14 @@ def write_checkpoint(model: "GeneralistModel", path: Path, trainer_state: Mappin
     for key, res in model.ctx.resources.items():
         cfg = res.save(str(tmp / "resources" / key))
         config["resources"][key] = {"target": model._resource_targets.get(key, ""), "config": cfg}
-    save_file(_tensors(model.net.state_dict()), str(tmp / "model.safetensors"))
+    save_file(_tensors(model_state if model_state is not None else model.net.state_dict()),
+              str(tmp / "model.safetensors"))
     if trainer_state is not None:
         (tmp / "trainer").mkdir()
         tensors: dict[str, torch.Tensor] = {"rng.torch": torch.get_rng_state()}
         groups = None
-        if optimizer is not None:
-            opt = optimizer.state_dict()
+        if optimizer_state is not None or optimizer is not None:
+            opt = optimizer_state if optimizer_state is not None else optimizer.state_dict()
             for idx, st in opt["state"].items():
                 for name, value in st.items():
                     tensors[f"opt.{idx}.{name}"] = torch.as_tensor(value)
@@ -123,8 +130,12 @@ def read_model(cls: type, path: Path, registry: Any, device: str = "cpu") -> "Ge
     return model
 
 
-def read_trainer_state(path: Path, optimizer: torch.optim.Optimizer | None) -> dict[str, Any]:
-    """Restore the optimizer and the torch RNG from a training checkpoint; return the trainer's JSON state."""
+def read_trainer_state(path: Path, optimizer: torch.optim.Optimizer | None,
+                       load: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Restore the optimizer and the torch RNG from a training checkpoint; return the trainer's JSON state.
+
+    ``load`` receives the optimizer state dict instead of ``optimizer.load_state_dict`` (a sharded run scatters
+    it)."""
     state_file = path / "trainer" / "state.json"
     if not state_file.exists():
         raise CheckpointError(f"{path} holds no trainer state (a model-only checkpoint cannot be resumed)")
@@ -137,7 +148,7 @@ def read_trainer_state(path: Path, optimizer: torch.optim.Optimizer | None) -> d
             if key.startswith("opt."):
                 _, idx, name = key.split(".", 2)
                 per_param.setdefault(int(idx), {})[name] = value
-        optimizer.load_state_dict({"state": per_param, "param_groups": state["param_groups"]})
+        (load or optimizer.load_state_dict)({"state": per_param, "param_groups": state["param_groups"]})
     return state
 
 

@@ -38,6 +38,8 @@ class TrainerConfig:
         num_workers: DataLoader workers for preprocessing.
         log_every: steps between log lines.
         device: ``cpu`` or ``cuda``.
+        parallel: under ``torchrun``: ``ddp`` (replicate the model), ``fsdp`` (shard parameters, gradients and
+            optimizer state), or ``auto`` (``fsdp`` for models of ``fsdp_min_params`` parameters or more).
         progress: show a progress bar.
         tensorboard: also log to TensorBoard when it is installed.
     """
@@ -68,11 +70,15 @@ class TrainerConfig:
     num_workers: int = 0
     log_every: int = 10
     device: str = "cpu"
+    parallel: str = "auto"
+    fsdp_min_params: int = 300_000_000
     progress: bool = True
     tensorboard: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.parallel not in ("auto", "ddp", "fsdp"):
+            raise PolymodalError(f"parallel must be auto, ddp or fsdp, got {self.parallel!r}")
         if self.mixture not in MIXTURES:
             raise PolymodalError(f"mixture must be one of {', '.join(MIXTURES)}, got {self.mixture!r}")
         if self.schedule not in SCHEDULES:

@@ -256,3 +256,19 @@ def test_shared_cross_keys_values_match_repeated_ones():
         a = model.decode(tokens[keep, 2:], None, None, cache=plain, start_pos=2)
         b = model.decode(tokens[keep, 2:], None, None, cache=shared, start_pos=2)
     assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_position_tables_start_as_waves_on_the_token_scale():
+    from polymodal.model import sinusoidal_
+
+    model = EncoderDecoder(ModelConfig.named("nano", vocab_size=50))
+    table = model.embed_positions.weight.detach()
+    assert 0.4 < float(table.var()) < 0.6  # the sqrt(d)-scaled tokens have variance 1
+    torch.testing.assert_close(table[0, : table.shape[1] // 2], torch.zeros(table.shape[1] // 2))  # sin(0)
+    # neighbours are closer than distant positions
+    assert (table[10] - table[11]).norm() < (table[10] - table[60]).norm()
+    rows, cols = torch.empty(8, 16), torch.empty(8, 16)
+    sinusoidal_(rows, slice(0, 8))
+    sinusoidal_(cols, slice(8, 16))
+    assert rows[:, 8:].abs().sum() == 0 and cols[:, :8].abs().sum() == 0
+    assert not torch.allclose(rows[1] + cols[2], rows[2] + cols[1])  # (1, 2) and (2, 1) differ

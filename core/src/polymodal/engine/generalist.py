@@ -16,7 +16,7 @@ from polymodal.components import resolve_target
 from polymodal.engine.batch import Batch
 from polymodal.engine.tokens import TokenEmbedding
 from polymodal.generation import GENERATORS, Automaton
-from polymodal.model import EncoderDecoder, ModelConfig, TiedHead, label_smoothed_loss
+from polymodal.model import EncoderDecoder, ModelConfig, TiedHead, label_smoothed_loss, sinusoidal_
 from polymodal.planning.automaton import Machine
 from polymodal.vocab import BOS
 
@@ -55,7 +55,7 @@ class GeneralistNet(nn.Module):
         d = config.d_model
         self.source_positions = nn.Embedding(MAX_SOURCE_POSITIONS, d)
         self.types = nn.Embedding(N_TYPES, d)
-        nn.init.normal_(self.source_positions.weight, std=0.02)
+        sinusoidal_(self.source_positions.weight)
         nn.init.normal_(self.types.weight, std=0.02)
         self.adapter_specs = {name: (target, dict(opts)) for name, (target, opts) in (adapters or {}).items()}
         self.adapters = nn.ModuleDict({name.replace(".", "__"): resolve_target(target)(d_model=d, options=opts)

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from polymodal.engine.adapters import Adapter
 from polymodal.errors import PluginError
+from polymodal.model import sinusoidal_
 
 from polymodal_modality_image.weights import load_weights
 
@@ -61,8 +62,9 @@ class ImageAdapter(Adapter):
         self.norm = nn.LayerNorm(d)
         self.row_pos = nn.Embedding(self.max_grid, d)
         self.col_pos = nn.Embedding(self.max_grid, d)
-        for table in (self.row_pos, self.col_pos):
-            nn.init.normal_(table.weight, std=0.02)
+        # rows on the first half of the features, columns on the second: patch (i, j) differs from (j, i)
+        sinusoidal_(self.row_pos.weight, slice(0, d // 2))
+        sinusoidal_(self.col_pos.weight, slice(d // 2, d))
         self.loaded: list[str] = []
         if self.options.get("weights"):
             self.loaded = load_weights(self, self.backbone, self.options["weights"])

@@ -116,3 +116,20 @@ def test_generation_kwargs_zero_and_false_are_honoured(trained):
         model.generate_rows(enc, rows, method="beam", beam_size=2, max_len=0)
     capped = model.generate_rows(enc, rows, method="greedy", max_len=1)[0]
     assert len(capped.tokens) == 1
+
+
+def test_a_task_joins_the_mixture_at_its_start_step(tmp_path):
+    reg = isolated_registry(fakes=True)
+    clf, gen = make_tasks(reg, tmp_path, n=40)
+    gen.start_step = 3
+    trainer = Trainer(TrainerConfig(max_steps=6, batch_size=8, out_dir=str(tmp_path / "run"), mixture="all",
+                                    progress=False, tensorboard=False, eval_split=""))
+    trainer.fit(GeneralistModel("nano", registry=reg), [clf, gen])
+    steps = {}
+    for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if "loss" in record:
+            steps.setdefault(record["task"], []).append(record["step"])
+    assert steps == {"classify": [1, 2, 3, 4, 5, 6], "generate": [4, 5, 6]}
+    with pytest.raises(DataError, match="start_step"):
+        Task("classify", toydata.CLASSIFY, registry=reg, start_step=-1)

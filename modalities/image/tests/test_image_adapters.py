@@ -118,3 +118,26 @@ def test_bad_weight_files_are_plugin_errors(tmp_path):
     torch.save(SmallConvAdapter(D, {"stride": 16}).backbone.state_dict(), other)
     with pytest.raises(PluginError):
         ResNetAdapter(D, {"weights": str(other)})  # nothing of a conv stem fits a ResNet
+
+
+def test_model_adapter_options_replace_the_spec_defaults_and_reach_checkpoints(tmp_path):
+    from polymodal.api.model import GeneralistModel
+    from polymodal.api.task import Task
+    from polymodal.errors import PlanError
+    from PIL import Image
+
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(tmp_path / "red.png")
+    task = Task("shapes", "[IMAGE:img,size=32,adapter=image.small] what colour? -> [TEXT:label,closed_set]",
+                evaluators=["accuracy"])
+    task.add_dataset([{"img": str(tmp_path / "red.png"), "label": "red"}], "train")
+    model = GeneralistModel("nano", resource_options={"text.tokenizer": {"vocab_size": 300}},
+                            adapter_options={"image.small": {"stride": 16}})
+    model.build([task])
+    assert model.net.adapter_specs["image.small"][1]["stride"] == 16
+    assert model.net.adapters["image__small"].stride == 16
+    model.save_pretrained(tmp_path / "ckpt")
+    assert GeneralistModel.from_pretrained(tmp_path / "ckpt").net.adapters["image__small"].stride == 16
+    wrong = GeneralistModel("nano", resource_options={"text.tokenizer": {"vocab_size": 300}},
+                            adapter_options={"image.small": {"strides": 16}})
+    with pytest.raises(PlanError, match="unknown option.*strides.*it takes max_grid, stride, width"):
+        wrong.build([task])

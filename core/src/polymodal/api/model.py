@@ -69,12 +69,16 @@ class GeneralistModel:
         registry: component registry (default: the process registry).
         resource_options: per resource key, options for building it (e.g.
             ``{"text.tokenizer": {"vocab_size": 8000}}`` or ``{"text.tokenizer": {"pretrained": "gpt2"}}``).
+        adapter_options: per adapter name, options that replace the adapter spec's defaults (e.g.
+            ``{"image.small": {"stride": 16}}``); they are stored in checkpoints with the adapter.
         **overrides: :class:`~polymodal.model.ModelConfig` fields (``dropout=0.0``, ...).
     """
 
     def __init__(self, size: str = "tiny", *, registry: Registry | None = None,
-                 resource_options: Mapping[str, Mapping[str, Any]] | None = None, **overrides: Any) -> None:
+                 resource_options: Mapping[str, Mapping[str, Any]] | None = None,
+                 adapter_options: Mapping[str, Mapping[str, Any]] | None = None, **overrides: Any) -> None:
         self.size = size
+        self.adapter_options = {k: dict(v) for k, v in (adapter_options or {}).items()}
         self.overrides = dict(overrides)
         self.registry = registry or default_registry()
         self.resource_options = {k: dict(v) for k, v in (resource_options or {}).items()}
@@ -137,7 +141,11 @@ class GeneralistModel:
                 if slot.adapter is None or slot.space is not None:
                     continue
                 spec = self.registry.get("adapter", slot.adapter.name)
-                out[slot.adapter.name] = (spec.target, dict(spec.options))
+                unknown = set(self.adapter_options.get(spec.name, {})) - set(spec.options)
+                if unknown:
+                    raise PlanError(f"adapter {spec.name}: unknown option(s) {', '.join(sorted(unknown))}; it takes "
+                                    f"{', '.join(sorted(spec.options)) or 'none'}")
+                out[slot.adapter.name] = (spec.target, {**spec.options, **self.adapter_options.get(spec.name, {})})
         return out
 
     def _check_spaces(self, plans: Iterable[Any]) -> None:

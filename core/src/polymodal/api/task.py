@@ -31,6 +31,8 @@ class Task:
         closed_sets: column -> labels for ``closed_set`` slots (default: the labels seen in training data).
         generation: default generation keyword arguments.
         weight: the task's weight in the loss mixture.
+        start_step: the training step at which the task joins the mixture (a curriculum: an easy task that
+            forces the model to read its input, like classification or infilling, can run alone first).
         skip_bad_rows: skip and count rows that fail preprocessing, instead of raising.
         references: column holding the evaluation references (default: the first decoder column).
         primary_metric: ``"evaluator.key"`` compared with the baseline.
@@ -39,7 +41,8 @@ class Task:
 
     def __init__(self, name: str, instruction: str | Sequence[str] | None = None, *,
                  evaluators: Sequence[Any] | None = None, closed_sets: Mapping[str, Sequence[Any]] | None = None,
-                 generation: Mapping[str, Any] | None = None, weight: float = 1.0, skip_bad_rows: bool = False,
+                 generation: Mapping[str, Any] | None = None, weight: float = 1.0, start_step: int = 0,
+                 skip_bad_rows: bool = False,
                  references: str | None = None, primary_metric: str | None = None,
                  registry: Registry | None = None) -> None:
         self.registry = registry or default_registry()
@@ -63,6 +66,9 @@ class Task:
         self._closed_sets = declared
         self.generation = {**(dict(preset.generation) if preset else {}), **dict(generation or {})}
         self.weight = float(weight)
+        if start_step < 0:
+            raise DataError(f"start_step must be >= 0, got {start_step}", task=name)
+        self.start_step = int(start_step)
         self.skip_bad_rows = skip_bad_rows
         self.references = references or (preset.references if preset else None)
         self.primary_metric = primary_metric or (preset.primary_metric if preset else "") or self._default_primary()

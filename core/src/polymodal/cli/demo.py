@@ -25,9 +25,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=600, help="training rows per task (test and valid get a fifth)")
     p.add_argument("--tasks", help="comma-separated task names (default: every installed preset with toy data)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-rows", type=int, default=120, help="test rows scored per task")
+    p.add_argument("--mixture", default="temperature", choices=("all", "proportional", "temperature", "round_robin"),
+                   help="how tasks share steps (all: every task in every step)")
+    p.add_argument("--batch-size", type=int, default=24, help="rows per task per batch")
+    p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    p.add_argument("--first", default="image_classification,text_infilling",
+                   help="tasks that train alone first (easy tasks that make the model read its image or text input; "
+                        "the others join after --first-steps); empty for none")
+    p.add_argument("--first-steps", type=int, default=250, help="steps before the other tasks join")
 
 
 def _primary(metrics: dict[str, dict[str, float]], key: str) -> float:
@@ -36,10 +44,12 @@ def _primary(metrics: dict[str, dict[str, float]], key: str) -> float:
 
 
 def _cpu_sized(instruction: str) -> str:
-    """The demo's images are small renders: use the small CPU adapter at their own size."""
+    """The demo's images are small renders: use the small CPU adapter at their own size, and as many location
+    bins as the images have pixels a side (OFA's 1,000 bins suit 512-pixel images)."""
     import re
 
-    return re.sub(r"\[IMAGE:(\w+)\]", r"[IMAGE:\1,size=64,adapter=image.small]", instruction)
+    instruction = re.sub(r"\[IMAGE:(\w+)\]", r"[IMAGE:\1,size=64,adapter=image.small]", instruction)
+    return re.sub(r"\[BOX:(\w+)\]", r"[BOX:\1,num_bins=64]", instruction)
 
 
 def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
@@ -49,6 +59,7 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
 
     registry = default_registry()
     wanted = args.tasks.split(",") if args.tasks else None
+    first = {t for t in (args.first or "").split(",") if t}
     tasks = []
     for name in registry.names("task"):
         if wanted and name not in wanted:
@@ -59,7 +70,8 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
             continue
         paths = resolve_target(spec.write_toy)(str(data_dir / name), args.n, args.seed)
         fmt = next(iter(spec.loaders))
-        task = Task(name, [_cpu_sized(i) for i in spec.instructions])
+        task = Task(name, [_cpu_sized(i) for i in spec.instructions],
+                    start_step=0 if name in first else args.first_steps)
         by_split = spec.toy_layout == "dataset"
         for k, split in enumerate(("train", "valid", "test")):
             task.add_dataset(str(paths[0 if by_split else k]), split, format=fmt,
@@ -103,9 +115,10 @@ def run(args: argparse.Namespace) -> int:
     if not tasks:
         print("no installed task ships toy data; install task plugins (make demo installs every package)")
         return 1
-    model = GeneralistModel(args.size, resource_options={"text.tokenizer": {"vocab_size": 2000}})
-    config = TrainerConfig(max_steps=args.steps, lr=args.lr, warmup_steps=200, batch_size=24, max_tokens=6000,
-                           mixture="temperature", temperature=2.0, out_dir=str(out / "run"),
+    model = GeneralistModel(args.size, resource_options={"text.tokenizer": {"vocab_size": 2000}},
+                            adapter_options={"image.small": {"stride": 16}})
+    config = TrainerConfig(max_steps=args.steps, lr=args.lr, warmup_steps=args.warmup,
+                           batch_size=args.batch_size, max_tokens=6000, mixture=args.mixture, temperature=2.0, out_dir=str(out / "run"),
                            eval_rows=args.eval_rows, eval_split="valid", seed=args.seed, log_every=20,
                            label_smoothing=0.1)
     Trainer(config).fit(model, tasks)

@@ -3,8 +3,9 @@
 Every step draws batches from the tasks by the configured mixture, normalises each task's loss by its own
 scored-token count (OFASys divides a sum of token losses and per-batch means by one shared count), weights and
 sums them, and takes one AdamW update (warm-up + decay, clipping, accumulation, optional bf16). Under
-``torchrun`` the gradients of all ranks are averaged once per step; each rank takes its share of every global
-batch, so N processes compute the update of one process with the same global batch. Evaluation is
+``torchrun`` each rank takes its share of every global batch and the gradients are averaged, replicated or
+sharded (FSDP; see :mod:`polymodal.training.distributed`), so N processes compute the update of one process with
+the same global batch. Tasks join the mixture at their ``start_step`` (a curriculum). Evaluation is
 corpus-level per task; logs go to JSONL (and TensorBoard), curves to a PNG, checkpoints are atomic and a
 resumed run continues with the same losses as an uninterrupted one.
 """
@@ -20,44 +21,17 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from polymodal.engine.batch import Batch, Collator
+from polymodal.engine.batch import Collator
 from polymodal.errors import PolymodalError
 from polymodal.training.checkpoint import latest_checkpoint, read_trainer_state, write_checkpoint
 from polymodal.training.config import TrainerConfig
 from polymodal.training.data import TaskStream, validate_rows
+from polymodal.training.distributed import (apply_fsdp, average_gradients, full_model_state, full_optimizer_state,
+                                            gathered, init_distributed, load_optimizer_state, shard, wants_fsdp)
 from polymodal.training.evaluation import evaluate_task
 from polymodal.training.logs import RunLog
 
 __all__ = ["Trainer"]
-
-
-def _dist() -> tuple[int, int]:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return 0, 1
-
-
-def init_distributed() -> tuple[int, int]:
-    """Join the process group that ``torchrun`` describes in the environment (gloo on CPU, nccl on GPU)."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.distributed.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() and os.environ.get("POLYMODAL_BACKEND") != "gloo" else "gloo"
-        torch.distributed.init_process_group(backend)
-    return _dist()
-
-
-def shard(batch: Batch, rank: int, world: int) -> Batch:
-    """This rank's rows of a global batch (rows ``rank::world``)."""
-    if world == 1:
-        return batch
-    keep = list(range(rank, batch.size, world))
-    idx = torch.tensor(keep, dtype=torch.long)
-
-    def take(piece: tuple) -> tuple:
-        if piece[0] == "tokens":
-            return ("tokens", piece[1][idx])
-        return (piece[0], piece[1], {k: v[idx] for k, v in piece[2].items()})
-    return Batch([take(p) for p in batch.pieces], batch.dec_input[idx], batch.target[idx], batch.weight[idx],
-                 batch.allowed[idx], [batch.machines[i] for i in keep], [batch.indices[i] for i in keep])
 
 
 class Trainer:
@@ -73,6 +47,7 @@ class Trainer:
         self.history: list[dict[str, Any]] = []
         self.skipped: dict[str, int] = {}
         self.rows_seen = 0  # rows this process trained on (its shard of each global batch)
+        self.sharded = False  # FSDP under torchrun (see polymodal.training.distributed)
 
     # -- set-up --------------------------------------------------------------------------------------------
     def _streams(self, model: Any, tasks: Sequence[Any]) -> dict[str, TaskStream]:
@@ -96,6 +71,7 @@ class Trainer:
 
     def _choose(self, tasks: Sequence[Any], streams: dict[str, TaskStream], step: int, micro: int) -> list[Any]:
         cfg = self.config
+        tasks = [t for t in tasks if getattr(t, "start_step", 0) <= step] or list(tasks)
         if cfg.mixture == "all":
             return list(tasks)
         if cfg.mixture == "round_robin":
@@ -109,6 +85,8 @@ class Trainer:
     # -- the loop --------------------------------------------------------------------------------------------
     def fit(self, model: Any, tasks: Sequence[Any], *, resume: bool | str | Path = False) -> dict[str, Any]:
         """Train ``model`` on ``tasks``; returns the final evaluation metrics per task.
+
+        A task joins the mixture at its ``start_step`` (0 by default); until any task has started, all do.
 
         Args:
             model: a :class:`GeneralistModel` (built here from the tasks' data when new).
@@ -132,6 +110,9 @@ class Trainer:
         if world > 1:
             for p in net.parameters():  # identical start on every rank
                 torch.distributed.broadcast(p.data, 0)
+        self.sharded = wants_fsdp(cfg.parallel, net, world, cfg.fsdp_min_params)
+        if self.sharded:
+            apply_fsdp(net, cfg.device)
         decay = [p for n, p in net.named_parameters() if p.dim() > 1 and "embed" not in n]
         no_decay = [p for n, p in net.named_parameters() if not (p.dim() > 1 and "embed" not in n)]
         optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
@@ -141,7 +122,8 @@ class Trainer:
         log = RunLog(out, tensorboard=cfg.tensorboard and rank == 0) if rank == 0 else None
         self.step = 0
         if ckpt is not None:
-            state = read_trainer_state(ckpt, optimizer)
+            state = read_trainer_state(ckpt, optimizer,
+                                       lambda sd: load_optimizer_state(net, optimizer, sd, self.sharded))
             self.step = int(state["step"])
             for name, st in state["streams"].items():
                 if name in streams:
@@ -179,8 +161,8 @@ class Trainer:
                         weight = task.weight * world / cfg.grad_accum
                         (loss_sum.float() / n_global.clamp_min(1) * weight).backward()
                         step_losses[task.name] = float(loss_sum.detach() / n_tok.clamp_min(1))
-                if world > 1:
-                    self._all_reduce_grads(net, world)
+                if world > 1 and not self.sharded:  # FSDP reduce-scatters the gradients in backward
+                    average_gradients(net, world)
                 if cfg.clip_norm:
                     torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip_norm)
                 optimizer.step()
@@ -197,30 +179,18 @@ class Trainer:
                         progress.set_postfix({k: f"{np.mean(v[-cfg.log_every:]):.3f}" for k, v in running.items()})
                 if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < cfg.max_steps:
                     self._evaluate(model, tasks, log, rank)
-                if cfg.save_every and self.step % cfg.save_every == 0 and self.step < cfg.max_steps and rank == 0:
-                    self._save(model, optimizer, streams, out)
+                if cfg.save_every and self.step % cfg.save_every == 0 and self.step < cfg.max_steps:
+                    self._save(model, optimizer, streams, out, rank)
         finally:
             if progress is not None:
                 progress.close()
         metrics = self._evaluate(model, tasks, log, rank)
+        self._save(model, optimizer, streams, out, rank)
         if rank == 0:
-            self._save(model, optimizer, streams, out)
             if log is not None:
                 log.plot(primary)
                 log.close()
         return metrics
-
-    def _all_reduce_grads(self, net: torch.nn.Module, world: int) -> None:
-        params = [p for p in net.parameters() if p.requires_grad]
-        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-        flat = torch.cat([g.reshape(-1) for g in grads])
-        torch.distributed.all_reduce(flat)
-        flat /= world
-        offset = 0
-        for p, g in zip(params, grads):
-            n = g.numel()
-            p.grad = flat[offset:offset + n].view_as(p)
-            offset += n
 
     def _evaluate(self, model: Any, tasks: Sequence[Any], log: RunLog | None, rank: int) -> dict[str, Any]:
         cfg = self.config
@@ -231,18 +201,25 @@ class Trainer:
             rows = task.rows(cfg.eval_split)[: cfg.eval_rows]
             if not rows:
                 continue
-            metrics, _ = evaluate_task(model, task.name, rows)
+            with gathered(model.net):  # every rank generates with the whole model
+                metrics, _ = evaluate_task(model, task.name, rows)
             results[task.name] = metrics
             if log is not None:
                 log.write({"step": self.step, "task": task.name, "split": cfg.eval_split, "metrics": metrics})
             model.registry.hooks.after_evaluate(self, self.step, task.name, metrics)
         return results
 
-    def _save(self, model: Any, optimizer: torch.optim.Optimizer, streams: dict[str, TaskStream], out: Path) -> Path:
+    def _save(self, model: Any, optimizer: torch.optim.Optimizer, streams: dict[str, TaskStream], out: Path,
+              rank: int) -> Path | None:
+        # every rank takes part in gathering a sharded model; rank 0 writes
+        model_state = full_model_state(model.net, self.sharded)
+        optimizer_state = full_optimizer_state(model.net, optimizer, self.sharded)
+        if rank != 0:
+            return None
         name = f"step-{self.step:07d}"
         state = {"step": self.step, "streams": {k: s.state() for k, s in streams.items()},
                  "config": self.config.to_dict(), "skipped": self.skipped}
-        path = write_checkpoint(model, out / name, state, optimizer)
+        path = write_checkpoint(model, out / name, state, model_state=model_state, optimizer_state=optimizer_state)
         pointer_tmp = out / ".latest.tmp"
         pointer_tmp.write_text(name)
         os.replace(pointer_tmp, out / "latest")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import subprocess
 import sys
@@ -12,9 +13,11 @@ import pytest
 
 from polymodal.components import resolve_target
 from polymodal.errors import DataError
+from polymodal.vocab import MASK
 from polymodal.instruction.grammar import parse
 from polymodal.testing.contracts import TaskContract
-from polymodal_task_text_infilling.data import baseline, load, make_toy, mask_words, split_sizes, write_toy
+from polymodal_task_text_infilling.data import baseline, load, make_toy, split_sizes, write_toy
+from polymodal_task_text_infilling.evaluate import hidden_words, masked_word_accuracy
 from polymodal_task_text_infilling.task import TEXT_INFILLING
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -70,33 +73,64 @@ def test_write_toy_then_load_round_trips(tmp_path):
     assert load(tmp_path, split="dev") == load(paths[1])
 
 
-def test_mask_words_masks_the_ratio_in_spans():
-    rng = random.Random(0)
+def test_hidden_words_cover_the_ratio_in_spans_and_depend_on_the_text_alone():
     lengths = []
-    for _ in range(300):
-        flags = mask_words(20, 0.3, rng)
-        assert sum(flags) == 6
-        runs = [len(list(g)) for k, g in itertools.groupby(flags) if k]
-        lengths += runs
+    for row in make_toy(300, 0, "train"):
+        flags = hidden_words(row["text"], 0.3)
+        assert len(flags) == len(row["text"].split())
+        assert sum(flags) == math.ceil(0.3 * len(flags))
+        assert hidden_words(row["text"], 0.3) == flags
+        lengths += [len(list(g)) for k, g in itertools.groupby(flags) if k]
     assert 1.8 < sum(lengths) / len(lengths) < 4.0  # spans, not scattered single words
-    assert mask_words(0, 0.3, rng) == []
 
 
-def test_the_baseline_fills_masks_with_the_and_is_low_on_masked_words():
+def test_the_evaluation_input_hides_exactly_the_words_the_metric_scores(tmp_path):
+    """The preprocessor's evaluation mask and the metric's recomputed pattern are the same words."""
+    from polymodal.api.model import GeneralistModel
+    from polymodal.api.task import Task
+
+    rows = make_toy(20, 0, "test")
+    model = GeneralistModel("nano", resource_options={"text.tokenizer": {"vocab_size": 1000}})
+    task = Task("text_infilling", TEXT_INFILLING.instructions)
+    task.add_dataset(rows, "train")
+    model.build([task])
+    enc = model.task_encoder("text_infilling")
+    (pre,) = [p for p in enc.pre.values() if p.attrs.get("mask_ratio")]
+    tokenizer = model.ctx.resource("text.tokenizer")
+    rng = random.Random(0)  # evaluation ignores the row stream: the pattern comes from the text
+    for row in rows:
+        tokens = pre.encode(row["text"], train=False, rng=rng, row=row)["tokens"]
+        visible = tokenizer.decode([t - pre.offset for t in tokens if t != MASK]).split()
+        words, flags = row["text"].split(), hidden_words(row["text"], 0.3)
+        assert visible == [w for w, f in zip(words, flags) if not f]
+        assert MASK in tokens
+
+
+def test_the_baseline_fills_hidden_words_with_the_and_scores_low_on_them():
     rows = make_toy(300, 0, "test")
     predictions = baseline([], rows)
     assert baseline([], rows) == predictions
-    masked_total = masked_right = 0
     for prediction, row in zip(predictions, rows):
         guess, truth = prediction.split(), row["text"].split()
         assert len(guess) == len(truth)
-        changed = [i for i, (g, t) in enumerate(zip(guess, truth)) if g != t]
-        assert all(guess[i] == "the" for i in changed)
-        # the masks cover 30% of words; those that were already "the" are the only masked hits
-        n_masked = round(0.3 * len(truth))
-        masked_total += n_masked
-        masked_right += n_masked - len(changed)
-    assert masked_right / masked_total < 0.2
+        assert all(g == "the" for g, t in zip(guess, truth) if g != t)
+    scores = masked_word_accuracy(predictions, [r["text"] for r in rows])
+    assert scores["masked_word_accuracy"] < 20
+    assert scores["exact"] < 30
+    assert masked_word_accuracy([r["text"] for r in rows], [r["text"] for r in rows]) == {
+        "masked_word_accuracy": 100.0, "exact": 100.0}
+
+
+def test_masked_word_accuracy_aligns_before_scoring():
+    ref = "the large bird was dark and the queen sang loudly at the market"
+    flags = hidden_words(ref, 0.3)
+    words = ref.split()
+    # drop one visible word: a position-wise score would shift every later word, the aligned one does not
+    drop = next(i for i, f in enumerate(flags) if not f)
+    pred = " ".join(w for i, w in enumerate(words) if i != drop)
+    assert masked_word_accuracy([pred], [ref])["masked_word_accuracy"] == 100.0
+    with pytest.raises(ValueError, match="2 predictions for 1 references"):
+        masked_word_accuracy([pred, pred], [ref])
 
 
 def test_entry_point_spec_and_import_lightness():

@@ -5,7 +5,7 @@ import math
 import random
 from typing import Sequence
 
-__all__ = ["span_mask", "replace_noise"]
+__all__ = ["span_mask", "mask_flags", "text_rng", "replace_noise"]
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -18,19 +18,10 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def span_mask(tokens: Sequence[int], word_starts: Sequence[bool], ratio: float, mask_id: int,
-              rng: random.Random, lam: float = 3.0) -> list[int]:
-    """BART whole-word span masking: about ``ratio`` of the words are covered by spans of Poisson(``lam``)
-    words; each span becomes a single mask token (zero-length spans insert a mask)."""
-    if ratio <= 0 or not tokens:
-        return list(tokens)
-    words: list[list[int]] = []
-    for tok, start in zip(tokens, word_starts):
-        if start or not words:
-            words.append([tok])
-        else:
-            words[-1].append(tok)
-    n_words = len(words)
+def mask_flags(n_words: int, ratio: float, rng: random.Random, lam: float = 3.0) -> tuple[list[bool], set[int]]:
+    """Choose BART spans over ``n_words`` words: about ``ratio`` of them are covered by spans of Poisson(``lam``)
+    words. Returns one flag per word (``True`` where masked) and the positions where a zero-length span inserts
+    a mask before an unmasked word."""
     budget = int(math.ceil(ratio * n_words))
     masked = [False] * n_words
     inserts: set[int] = set()
@@ -46,6 +37,28 @@ def span_mask(tokens: Sequence[int], word_starts: Sequence[bool], ratio: float, 
             if not masked[i] and budget > 0:
                 masked[i] = True
                 budget -= 1
+    return masked, inserts
+
+
+def text_rng(text: str) -> random.Random:
+    """The random stream of evaluation-time masking: a function of the text alone, so the same sentence is
+    masked the same way in every run, subset and order, and a baseline or metric can recompute the pattern."""
+    return random.Random("polymodal-mask:" + text)
+
+
+def span_mask(tokens: Sequence[int], word_starts: Sequence[bool], ratio: float, mask_id: int,
+              rng: random.Random, lam: float = 3.0) -> list[int]:
+    """BART whole-word span masking: about ``ratio`` of the words are covered by spans of Poisson(``lam``)
+    words; each span becomes a single mask token (zero-length spans insert a mask)."""
+    if ratio <= 0 or not tokens:
+        return list(tokens)
+    words: list[list[int]] = []
+    for tok, start in zip(tokens, word_starts):
+        if start or not words:
+            words.append([tok])
+        else:
+            words[-1].append(tok)
+    masked, inserts = mask_flags(len(words), ratio, rng, lam)
     out: list[int] = []
     for i, word in enumerate(words):
         if i in inserts and not masked[i]:

@@ -10,7 +10,7 @@ from polymodal.errors import DataError
 from polymodal.preprocessing import BuildContext, Preprocessor
 from polymodal.vocab import MASK
 
-from polymodal_modality_text.noise import replace_noise, span_mask
+from polymodal_modality_text.noise import replace_noise, span_mask, text_rng
 
 __all__ = ["TextPreprocessor", "normalize_text"]
 
@@ -37,7 +37,8 @@ class TextPreprocessor(Preprocessor):
         space = ctx.layout.space("text")
         self.offset, self.size = space.offset, space.size
 
-    def _tokens(self, value: Any) -> list[int]:
+    def normalized(self, value: Any) -> str:
+        """The text this slot reads from ``value``, normalised as its attributes say (may be empty)."""
         if self.slot.is_prompt:
             value = self.slot.prompt
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -46,6 +47,10 @@ class TextPreprocessor(Preprocessor):
             raise DataError(f"expected text, got {type(value).__name__}", column=self.slot.column)
         text = normalize_text(value, uncased=bool(self.attrs.get("uncased")),
                               no_punctuation=bool(self.attrs.get("no_punctuation")))
+        return text
+
+    def _tokens(self, value: Any) -> list[int]:
+        text = self.normalized(value)
         if not text:
             raise DataError("the text is empty", column=self.slot.column)
         if MASK_TEXT in text:  # a literal <mask> (inference on text with holes) is the mask token
@@ -68,6 +73,8 @@ class TextPreprocessor(Preprocessor):
         if ratio and (train or self.attrs.get("eval_mask")) and MASK - self.offset not in local:
             starts = self.tokenizer.word_starts(local)
             glob = [t + self.offset for t in local]
+            if not train:  # evaluation masks each text by a pattern of its own (see noise.text_rng)
+                rng = text_rng(self.normalized(value))
             return {"tokens": span_mask(glob, starts, ratio, MASK, rng)}
         return {"tokens": [t + self.offset for t in local]}
 

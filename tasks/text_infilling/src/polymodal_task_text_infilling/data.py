@@ -6,26 +6,25 @@ span lengths drawn from Poisson(3), each masked word replaced by one mask) and w
 Corpora: a ``.txt`` file with one sentence or paragraph per line (blank lines skipped), or a ``.jsonl`` file
 with one JSON object per line holding the text in a field (``text`` by default).
 
-Baseline: the model only sees masked input, so the trivial answer is the masked input with every masked
-word replaced by the most frequent English word, ``"the"``. :func:`baseline` masks each evaluation text the
-same way the preprocessor does (ratio 0.3, Poisson(3) spans), with a seed taken from the text itself so the
-result is reproducible, and fills the masks with ``"the"``. Its token accuracy is mostly the unmasked words
-copied; on the masked words alone it is the share of masked words that are "the".
+Baseline: the model only sees masked input, so the trivial answer is the masked input with every hidden
+word replaced by the most frequent English word, ``"the"``. At evaluation the preprocessor masks each text by a
+pattern drawn from the text itself, so :func:`baseline` hides exactly the words the model did not see; scored by
+``text_infilling.masked_word_accuracy`` it gets the share of hidden words that are "the".
 """
 from __future__ import annotations
 
 import json
-import math
-import random
 from pathlib import Path
 from typing import Any, Sequence
 
 from polymodal.datasets import SPLITS, canonical_split, toy_split_sizes
 from polymodal.errors import DataError
 from polymodal_plugin_toyworld.grammar import corpus, real_sentences
-from polymodal_plugin_toyworld.splits import stable_hash
+from polymodal_modality_text.preprocess import normalize_text
 
-__all__ = ["load", "make_toy", "write_toy", "baseline", "mask_words", "split_sizes"]
+from polymodal_task_text_infilling.evaluate import hidden_words
+
+__all__ = ["load", "make_toy", "write_toy", "baseline", "split_sizes"]
 
 _TASK = "text_infilling"
 _SUFFIXES = (".txt", ".jsonl")
@@ -130,46 +129,12 @@ def write_toy(out_dir: str | Path, n: int, seed: int = 0) -> list[Path]:
     return paths
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
-    # Knuth's method: fine for the small means used here.
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
-def mask_words(n_words: int, ratio: float, rng: random.Random, mean_span: float = 3.0) -> list[bool]:
-    """Choose whole-word spans to mask, BART-style: ``round(ratio * n_words)`` words in Poisson spans.
-
-    Args:
-        n_words: words in the text.
-        ratio: fraction of words to mask.
-        rng: the random stream.
-        mean_span: the Poisson mean of span lengths (spans of length 0 become 1).
-
-    Returns:
-        One flag per word, ``True`` where masked.
-    """
-    target = min(n_words, round(ratio * n_words))
-    masked = [False] * n_words
-    count = 0
-    while count < target:
-        start = rng.randrange(n_words)
-        for i in range(start, min(n_words, start + max(1, _poisson(rng, mean_span)))):
-            if count < target and not masked[i]:
-                masked[i] = True
-                count += 1
-    return masked
-
-
 def baseline(train_rows: Sequence[dict[str, Any]], eval_rows: Sequence[dict[str, Any]], *, ratio: float = 0.3
              ) -> list[str]:
-    """The masked input with every masked word replaced by ``"the"`` (see the module docstring)."""
+    """The evaluation input with every hidden word replaced by ``"the"`` (see the module docstring)."""
     out = []
     for row in eval_rows:
-        words = str(row["text"]).split()
-        flags = mask_words(len(words), ratio, random.Random(stable_hash("infill-baseline", row["text"])))
+        words = normalize_text(str(row["text"])).split()
+        flags = hidden_words(str(row["text"]), ratio)
         out.append(" ".join(_FILL if m else w for w, m in zip(words, flags)))
     return out

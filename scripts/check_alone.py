@@ -109,7 +109,7 @@ def main() -> int:
             tests = _run([str(py), "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(folder / "tests")])
             if tests.returncode:
                 problems.append("tests failed: " + " | ".join(tests.stdout.strip().splitlines()[-3:]))
-            summary = tests.stdout.strip().splitlines()[-1] if tests.stdout.strip() else ""
+            summary = next((line for line in reversed(tests.stdout.splitlines()) if " passed" in line), "")
         rel = folder.relative_to(ROOT)
         deps = ", ".join(str(f.relative_to(ROOT)) for f in closure[1:])
         if problems:

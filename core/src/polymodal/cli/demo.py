@@ -20,8 +20,8 @@ MARGIN = 10.0
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="out/demo", help="output folder (results.md, curves, examples, checkpoint)")
-    p.add_argument("--size", default="mini", help="model size (nano, micro, mini, tiny, ...)")
-    p.add_argument("--steps", type=int, default=2800, help="training steps")
+    p.add_argument("--size", default="micro", help="model size (nano, micro, mini, tiny, ...)")
+    p.add_argument("--steps", type=int, default=6000, help="training steps")
     p.add_argument("--n", type=int, default=600, help="training rows per task (test and valid get a fifth)")
     p.add_argument("--tasks", help="comma-separated task names (default: every installed preset with toy data)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
@@ -35,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--first", default="image_classification,text_infilling",
                    help="tasks that train alone first (easy tasks that make the model read its image or text input; "
                         "the others join after --first-steps); empty for none")
-    p.add_argument("--first-steps", type=int, default=250, help="steps before the other tasks join")
+    p.add_argument("--first-steps", type=int, default=400, help="steps before the other tasks join")
 
 
 def _primary(metrics: dict[str, dict[str, float]], key: str) -> float:

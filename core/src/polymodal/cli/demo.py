@@ -117,10 +117,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     model = GeneralistModel(args.size, resource_options={"text.tokenizer": {"vocab_size": 2000}},
                             adapter_options={"image.small": {"stride": 16}})
-    config = TrainerConfig(max_steps=args.steps, lr=args.lr, warmup_steps=args.warmup,
-                           batch_size=args.batch_size, max_tokens=6000, mixture=args.mixture, temperature=2.0, out_dir=str(out / "run"),
-                           eval_rows=args.eval_rows, eval_split="valid", seed=args.seed, log_every=20,
-                           label_smoothing=0.1)
+    # six evaluations on the valid split draw the metric curves next to the losses
+    config = TrainerConfig(max_steps=args.steps, lr=args.lr, warmup_steps=args.warmup, batch_size=args.batch_size,
+                           max_tokens=6000, mixture=args.mixture, temperature=2.0, out_dir=str(out / "run"),
+                           eval_rows=args.eval_rows, eval_split="valid", eval_every=max(1, args.steps // 6),
+                           seed=args.seed, log_every=20, label_smoothing=0.1)
     Trainer(config).fit(model, tasks)
     print(f"\ntrained in {time.time() - started:.0f} s; evaluating on the held-out test splits")
 

@@ -10,7 +10,8 @@ Every rank takes rows ``rank::world`` of each global batch. The gradients are th
 
 Both compute the update of one process with the same global batch. Evaluation gathers the whole model on every
 rank (generation calls more than ``forward``), and checkpoints are written whole, in the same format as an
-unsharded run's, so either kind of run resumes the other's checkpoints.
+unsharded run's, so either kind of run resumes the other's checkpoints. After ``fit`` a sharded model stays
+sharded; serve it from its checkpoint (``GeneralistModel.from_pretrained``).
 """
 from __future__ import annotations
 

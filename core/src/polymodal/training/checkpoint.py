@@ -38,14 +38,13 @@ def _tensors(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous().cpu() for k, v in state.items()}
 
 
-def write_checkpoint(model: "GeneralistModel", path: Path, trainer_state: Mapping[str, Any] | None = None,
-                     optimizer: torch.optim.Optimizer | None = None, *,
+def write_checkpoint(model: "GeneralistModel", path: Path, trainer_state: Mapping[str, Any] | None = None, *,
                      model_state: Mapping[str, torch.Tensor] | None = None,
                      optimizer_state: Mapping[str, Any] | None = None) -> Path:
     """Write ``model`` (and optionally the trainer state) to ``path`` atomically; returns ``path``.
 
-    ``model_state`` and ``optimizer_state`` replace ``model.net.state_dict()`` and ``optimizer.state_dict()``
-    (a sharded run passes the whole states it gathered).
+    ``model_state`` replaces ``model.net.state_dict()`` (a sharded run passes the whole state it gathered);
+    ``optimizer_state`` is an unsharded optimizer's state dict, stored with the trainer state.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,12 +62,11 @@ def write_checkpoint(model: "GeneralistModel", path: Path, trainer_state: Mappin
         (tmp / "trainer").mkdir()
         tensors: dict[str, torch.Tensor] = {"rng.torch": torch.get_rng_state()}
         groups = None
-        if optimizer_state is not None or optimizer is not None:
-            opt = optimizer_state if optimizer_state is not None else optimizer.state_dict()
-            for idx, st in opt["state"].items():
+        if optimizer_state is not None:
+            for idx, st in optimizer_state["state"].items():
                 for name, value in st.items():
                     tensors[f"opt.{idx}.{name}"] = torch.as_tensor(value)
-            groups = opt["param_groups"]
+            groups = optimizer_state["param_groups"]
         save_file(_tensors(tensors), str(tmp / "trainer" / "optimizer.safetensors"))
         (tmp / "trainer" / "state.json").write_text(json.dumps({**trainer_state, "param_groups": groups}, indent=1))
     (tmp / "config.json").write_text(json.dumps(config, indent=1))
@@ -130,25 +128,23 @@ def read_model(cls: type, path: Path, registry: Any, device: str = "cpu") -> "Ge
     return model
 
 
-def read_trainer_state(path: Path, optimizer: torch.optim.Optimizer | None,
-                       load: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Restore the optimizer and the torch RNG from a training checkpoint; return the trainer's JSON state.
-
-    ``load`` receives the optimizer state dict instead of ``optimizer.load_state_dict`` (a sharded run scatters
-    it)."""
+def read_trainer_state(path: Path, load_optimizer: Callable[[dict[str, Any]], None] | None = None
+                       ) -> dict[str, Any]:
+    """Restore the torch RNG from a training checkpoint and return the trainer's JSON state; the stored optimizer
+    state dict (unsharded, parameters keyed by index) goes to ``load_optimizer``."""
     state_file = path / "trainer" / "state.json"
     if not state_file.exists():
         raise CheckpointError(f"{path} holds no trainer state (a model-only checkpoint cannot be resumed)")
     state = json.loads(state_file.read_text())
     tensors = load_file(str(path / "trainer" / "optimizer.safetensors"))
     torch.set_rng_state(tensors["rng.torch"])
-    if optimizer is not None and state.get("param_groups") is not None:
+    if load_optimizer is not None and state.get("param_groups") is not None:
         per_param: dict[int, dict[str, torch.Tensor]] = {}
         for key, value in tensors.items():
             if key.startswith("opt."):
                 _, idx, name = key.split(".", 2)
                 per_param.setdefault(int(idx), {})[name] = value
-        (load or optimizer.load_state_dict)({"state": per_param, "param_groups": state["param_groups"]})
+        load_optimizer({"state": per_param, "param_groups": state["param_groups"]})
     return state
 
 

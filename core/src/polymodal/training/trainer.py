@@ -122,8 +122,7 @@ class Trainer:
         log = RunLog(out, tensorboard=cfg.tensorboard and rank == 0) if rank == 0 else None
         self.step = 0
         if ckpt is not None:
-            state = read_trainer_state(ckpt, optimizer,
-                                       lambda sd: load_optimizer_state(net, optimizer, sd, self.sharded))
+            state = read_trainer_state(ckpt, lambda sd: load_optimizer_state(net, optimizer, sd, self.sharded))
             self.step = int(state["step"])
             for name, st in state["streams"].items():
                 if name in streams:
@@ -211,7 +210,9 @@ class Trainer:
 
     def _save(self, model: Any, optimizer: torch.optim.Optimizer, streams: dict[str, TaskStream], out: Path,
               rank: int) -> Path | None:
-        # every rank takes part in gathering a sharded model; rank 0 writes
+        # rank 0 writes; every rank takes part in gathering a sharded model first
+        if rank != 0 and not self.sharded:
+            return None
         model_state = full_model_state(model.net, self.sharded)
         optimizer_state = full_optimizer_state(model.net, optimizer, self.sharded)
         if rank != 0:

@@ -72,3 +72,24 @@ def test_loop_of_spans_and_labels(registry):
 def test_identical_labels_are_refused():
     with pytest.raises(PlanError, match="tokenise identically"):
         Trie({"a": (5,), "b": (5,)})
+
+
+def test_rows_share_a_machine_unless_their_forced_tokens_or_loop_counts_differ(registry):
+    plan = compile_instruction("[TEXT:s] -> yes [TEXT:s,no_loss] [TEXT:label,closed_set]", registry)
+    b, cols = builder(plan)
+    trie = Trie({"positive": tuple(t(1, 2)), "negative": tuple(t(1, 3))})
+    first = b.build(RowTokens(forced={1: t(9), 2: t(7)}, targets={3: [t(1, 2)]}, tries={3: trie}))
+    same = b.build(RowTokens(forced={1: t(9), 2: t(7)}, targets={3: [t(1, 3)]}, tries={3: trie}))
+    other = b.build(RowTokens(forced={1: t(9), 2: t(8)}, targets={3: [t(1, 3)]}, tries={3: trie}))
+    assert same is first  # targets do not shape the machine
+    assert other is not first
+    row = RowTokens(forced={1: t(9), 2: t(8)}, targets={3: [t(1, 3)]}, tries={3: trie})
+    assert other.trace([cols.column(x) for x in b.target(row, EOS)])  # a cached machine still fits its row
+    with pytest.raises(ValueError):
+        first.trace([cols.column(x) for x in b.target(row, EOS)])  # the forced token differs
+
+    loop = compile_instruction("[TEXT:doc] -> ( [SPAN:box] [TEXT:label] )*", registry)
+    b2, _ = builder(loop, ("text", "span"))
+    one = b2.build(RowTokens(targets={1: [[SPAN.offset] * 4], 2: [t(3)]}, loop_counts={0: 1}))
+    two = b2.build(RowTokens(targets={1: [[SPAN.offset] * 4] * 2, 2: [t(3), t(4)]}, loop_counts={0: 2}))
+    assert one is not two

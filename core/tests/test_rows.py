@@ -71,3 +71,12 @@ def test_run_task_scores_round_trip(registry):
     run = run_task(spec, rows, registry=registry)
     assert run.metrics["exact"]["exact"] == 100.0
     assert [d["label"] for d in run.decoded] == ["positive", "negative"]
+
+
+def test_tokenizer_texts_include_integers_as_digits():
+    from polymodal.testing.run import texts_of
+
+    rows = [{"grid": [[5, 0], [3, 7]], "flag": True, "name": "ada", "score": 2.5}]
+    texts = sorted(texts_of(rows))
+    # integers reach the text space linearised (a Sudoku grid, a table cell); booleans and floats are not text
+    assert texts == ["0", "3", "5", "7", "ada"]

@@ -12,6 +12,7 @@ A free-length segment followed by something that may start with a token of its o
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -152,14 +153,37 @@ class AutomatonBuilder:
         space_ranges: space name -> (lo, hi) global ids.
     """
 
+    #: realised machines kept per builder (rows of most tasks share one: a machine depends on the forced
+    #: tokens, closed sets and loop counts of a row, not on its targets)
+    CACHE_SIZE = 256
+
     def __init__(self, program: Program, columns: Columns, space_ranges: Mapping[str, tuple[int, int]]) -> None:
         self.program = program
         self.cols = columns
         self.space_cols = {name: columns.columns_of(lo, hi) for name, (lo, hi) in space_ranges.items()
                            if _covered(columns, lo, hi)}
+        self._cache: OrderedDict[tuple, tuple[Machine, frozenset[int], tuple]] = OrderedDict()
+        self.separated: set[int] = set()
 
     # -- public --------------------------------------------------------------------------------------------
     def build(self, row: RowTokens, *, free_max: int = DEFAULT_FREE_MAX) -> Machine:
+        """The machine of ``row``. Rows with the same forced tokens, closed sets and loop counts share one
+        (cached) machine, so callers must not modify its arrays."""
+        key = (free_max, tuple(sorted((k, tuple(v)) for k, v in row.forced.items())),
+               tuple(sorted((k, id(t)) for k, t in row.tries.items())), tuple(sorted(row.loop_counts.items())))
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            self.separated = set(hit[1])
+            return hit[0]
+        machine = self._build(row, free_max)
+        # the tries ride along so that their ids in the key stay theirs
+        self._cache[key] = (machine, frozenset(self.separated), tuple(row.tries.values()))
+        if len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return machine
+
+    def _build(self, row: RowTokens, free_max: int) -> Machine:
         self.states: list[_State] = []
         self.pending: list[tuple[int, int]] = []
         self.separated: set[int] = set()

@@ -32,12 +32,15 @@ class TaskRun:
 
 
 def texts_of(rows: Iterable[Mapping[str, Any]]) -> Iterable[str]:
-    """Every string inside the rows (for fitting tokenizers)."""
+    """Every string inside the rows, and every integer as its digits (for fitting tokenizers: structured
+    values such as grids and table cells reach the text space linearised)."""
     stack: list[Any] = list(rows)
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             yield item
+        elif isinstance(item, int) and not isinstance(item, bool):
+            yield str(item)
         elif isinstance(item, Mapping):
             stack.extend(item.values())
         elif isinstance(item, (list, tuple)):

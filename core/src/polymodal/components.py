@@ -141,11 +141,15 @@ class TokenSpaceSpec:
         name: space name (``"text"``, ``"box.loc"``, ``"image.code"``, ``"audio.phone"``).
         size: number of tokens, or ``None`` when it is known only at build time (text: the tokenizer's).
         doc: what the tokens are.
+        ordinal: the tokens are ordered values (location bins), so neighbouring tokens are close answers;
+            training then spreads a target over its neighbours (see
+            :func:`~polymodal.model.losses.label_smoothed_loss` and ``TrainerConfig.ordinal_sigma``).
     """
 
     name: str
     size: int | None
     doc: str = ""
+    ordinal: bool = False
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,34 @@ def test_bf16_logits_are_computed_in_float32():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         label_smoothed_loss(torch.randn(2, 4), torch.tensor([0, 1]), **{"epsilon": 0.1, **kwargs})
+
+
+def test_ordinal_targets_charge_by_distance_and_keep_the_mode_on_the_target():
+    # columns 0-3: text; 4-13: ten ordered bins. Three positions aim at bin 6 (column 10).
+    logits = torch.full((3, 14), -4.0)
+    logits[0, 10] = 4.0   # right on the target
+    logits[1, 11] = 4.0   # one bin off
+    logits[2, 4] = 4.0    # six bins off
+    target = torch.tensor([10, 10, 10])
+    allowed = torch.zeros(3, 14, dtype=torch.bool)
+    allowed[:, 4:14] = True
+    per_row = [label_smoothed_loss(logits[i:i + 1], target[i:i + 1], 0.1, allowed=allowed[i:i + 1],
+                                   ordinal=[(4, 14)], ordinal_sigma=1.0)[0].item() for i in range(3)]
+    plain = [label_smoothed_loss(logits[i:i + 1], target[i:i + 1], 0.1, allowed=allowed[i:i + 1])[0].item()
+             for i in range(3)]
+    assert per_row[0] < per_row[1] < per_row[2]
+    assert abs(plain[1] - plain[2]) < 1e-4  # plain smoothing charges one bin off like six bins off
+    # the best distribution under the Gaussian target still peaks at the target
+    free = torch.zeros(1, 14, requires_grad=True)
+    opt = torch.optim.SGD([free], lr=1.0)
+    for _ in range(300):
+        opt.zero_grad()
+        label_smoothed_loss(free, torch.tensor([10]), 0.1, allowed=allowed[:1], ordinal=[(4, 14)])[0].backward()
+        opt.step()
+    assert int(free[0, 4:].argmax()) + 4 == 10
+    # the reported NLL is the plain one, and positions outside the ordered range keep label smoothing
+    loss, nll, n = label_smoothed_loss(logits, target, 0.1, allowed=allowed, ordinal=[(4, 14)])
+    assert torch.isclose(nll, label_smoothed_loss(logits, target, 0.1, allowed=allowed)[1])
+    text = torch.tensor([1, 1, 1])
+    assert torch.isclose(label_smoothed_loss(logits, text, 0.1, ordinal=[(4, 14)])[0],
+                         label_smoothed_loss(logits, text, 0.1)[0])

@@ -154,3 +154,20 @@ class TestVisualGroundingContract(TaskContract):
 
     def test_toy_rows_round_trip_and_beat_the_baseline(self):
         super().test_toy_rows_round_trip_and_beat_the_baseline()
+
+
+def test_box_corners_train_against_their_neighbouring_bins():
+    from polymodal.api.model import GeneralistModel
+    from polymodal.api.task import Task
+
+    task = Task("visual_grounding", [INSTRUCTION.replace("[IMAGE:img]", "[IMAGE:img,size=64,adapter=image.small]")])
+    task.add_dataset(make_toy(8, 0, "train"), "train")
+    model = GeneralistModel("nano", resource_options={"text.tokenizer": {"vocab_size": 300}})
+    model.build([task])
+    enc = model.task_encoder("visual_grounding")
+    space = model.ctx.layout.space("box.loc")
+    assert model.ordinal_columns("visual_grounding") == [enc.columns.columns_of(space.offset, space.end)]
+    example = enc.encode(task.rows("train")[0], train=True, index=0)
+    (lo, hi), = model.ordinal_columns("visual_grounding")
+    corners = [enc.columns.column(t) for t in example.target[:4]]
+    assert all(lo <= c < hi for c in corners)  # the four box tokens are the ones smoothed by distance

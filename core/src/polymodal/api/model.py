@@ -187,6 +187,17 @@ class GeneralistModel:
         record = self.tasks[name]
         return self.encoder(record.instructions[index], record.closed_sets, name)
 
+    def ordinal_columns(self, name: str) -> list[tuple[int, int]]:
+        """The head columns of task ``name`` that belong to ordered token spaces (location bins)."""
+        enc = self.task_encoder(name)
+        specs = [self.registry.modality(token) for token in self.registry.modality_tokens()]
+        ordered = {space.name for spec in specs if spec is not None for space in spec.token_spaces if space.ordinal}
+        out = []
+        for space in self.ctx.layout.spaces():
+            if space.name in ordered and any(lo <= space.offset and space.end <= hi for lo, hi in enc.columns.ranges):
+                out.append(enc.columns.columns_of(space.offset, space.end))
+        return out
+
     def _require_built(self) -> None:
         if not self.built:
             raise PolymodalError("the model is not built yet: train it (Trainer.fit) or load one "

@@ -100,9 +100,13 @@ class GeneralistNet(nn.Module):
         return self.backbone.encode(x, mask), mask
 
     # -- training --------------------------------------------------------------------------------------------
-    def loss(self, batch: Batch, ranges: Sequence[tuple[int, int]], label_smoothing: float = 0.1
+    def loss(self, batch: Batch, ranges: Sequence[tuple[int, int]], label_smoothing: float = 0.1,
+             ordinal: Sequence[tuple[int, int]] = (), ordinal_sigma: float = 1.0
              ) -> tuple[Tensor, Tensor, Tensor]:
-        """Sum of the batch's token losses, its NLL sum and its scored-token count."""
+        """Sum of the batch's token losses, its NLL sum and its scored-token count.
+
+        ``ordinal`` are the head's column ranges of ordered spaces (see
+        :func:`~polymodal.model.losses.label_smoothed_loss`)."""
         enc, mask = self.encode(batch)
         # decoder inputs are padded at the end only: the backbone then skips those positions
         hidden = self.backbone.decode(batch.dec_input, enc, mask,
@@ -110,11 +114,13 @@ class GeneralistNet(nn.Module):
         keep = batch.weight > 0
         logits = self.head(ranges)(hidden[keep])
         loss, nll, n = label_smoothed_loss(logits, batch.target[keep], label_smoothing,
-                                           allowed=batch.allowed[keep])
+                                           allowed=batch.allowed[keep], ordinal=ordinal,
+                                           ordinal_sigma=ordinal_sigma)
         return loss, nll, n
 
-    def forward(self, batch: Batch, ranges: Sequence[tuple[int, int]], label_smoothing: float = 0.1):
-        return self.loss(batch, ranges, label_smoothing)
+    def forward(self, batch: Batch, ranges: Sequence[tuple[int, int]], label_smoothing: float = 0.1,
+                ordinal: Sequence[tuple[int, int]] = (), ordinal_sigma: float = 1.0):
+        return self.loss(batch, ranges, label_smoothing, ordinal, ordinal_sigma)
 
     # -- generation ------------------------------------------------------------------------------------------
     @torch.inference_mode()

@@ -5,10 +5,16 @@ The target distribution puts ``1 - epsilon`` on the target column and spreads ``
 other answers' tokens, never over the whole vocabulary, and a forced position (one allowed column) is
 not smoothed at all. Disallowed columns get ``-inf`` logits before the log-softmax, as at decoding time,
 so training and generation see the same distribution.
+
+Ordered token spaces (location bins: neighbouring tokens are neighbouring values) can instead take a target
+spread over the target's neighbours, a Gaussian of ``ordinal_sigma`` bins around it (``ordinal=``): a box
+corner one bin off then costs little and one far off costs much, where plain cross-entropy charges both alike.
 """
 from __future__ import annotations
 
 import torch
+from typing import Sequence
+
 from torch import Tensor
 
 __all__ = ["label_smoothed_loss"]
@@ -16,7 +22,8 @@ __all__ = ["label_smoothed_loss"]
 
 def label_smoothed_loss(logits: Tensor, target: Tensor, epsilon: float = 0.1,
                         allowed: Tensor | None = None,
-                        weight: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+                        weight: Tensor | None = None, ordinal: Sequence[tuple[int, int]] = (),
+                        ordinal_sigma: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
     """Sum of label-smoothed token losses.
 
     Args:
@@ -27,6 +34,10 @@ def label_smoothed_loss(logits: Tensor, target: Tensor, epsilon: float = 0.1,
         allowed: ``BoolTensor[N, C]``, True where a column may be produced at that position, or None for
             all columns. Each counted position's target must be allowed (its loss is infinite otherwise).
         weight: ``FloatTensor[N]`` per-position weight; 0 for padding and ``no_loss`` positions.
+        ordinal: column ranges ``[lo, hi)`` of ordered spaces. A position whose target lies in one takes a
+            Gaussian target of ``ordinal_sigma`` columns around it (restricted to the range and the allowed
+            columns) instead of the label-smoothed one.
+        ordinal_sigma: width of that Gaussian in columns; 0 turns ordinal smoothing off.
 
     Returns:
         ``(loss_sum, nll_sum, n_tokens)``: weighted sums of the smoothed loss and of the plain negative
@@ -47,6 +58,8 @@ def label_smoothed_loss(logits: Tensor, target: Tensor, epsilon: float = 0.1,
         raise ValueError(f"weight must be [{n}], got shape {tuple(weight.shape)}")
     if not 0.0 <= epsilon < 1.0:
         raise ValueError(f"epsilon must be in [0, 1), got {epsilon}")
+    if ordinal_sigma < 0:
+        raise ValueError(f"ordinal_sigma must be >= 0, got {ordinal_sigma}")
 
     if allowed is not None and bool(allowed.all()):
         # Nothing is constrained: the unmasked path saves three passes over the [N, C] logits.
@@ -83,7 +96,33 @@ def label_smoothed_loss(logits: Tensor, target: Tensor, epsilon: float = 0.1,
         loss = (1.0 - eps_eff - eps_i) * nll + eps_i * smooth
     else:
         loss = nll
+    if ordinal and ordinal_sigma > 0:
+        loss = _ordinal(loss, lprobs, safe_target, counted, allowed, ordinal, ordinal_sigma)
     # where(), not multiplication: an ignored position may hold inf, and inf * 0 is NaN.
     loss = torch.where(counted, loss * w, torch.zeros_like(loss))
     nll = torch.where(counted, nll * w, torch.zeros_like(nll))
     return loss.sum(), nll.sum(), counted.sum().to(torch.float32)
+
+
+def _ordinal(loss: Tensor, lprobs: Tensor, target: Tensor, counted: Tensor, allowed: Tensor | None,
+             ranges: Sequence[tuple[int, int]], sigma: float) -> Tensor:
+    """Replace the loss of positions whose target lies in an ordered range by the cross-entropy against a
+    Gaussian around the target (only the few such positions pay for the ``[n, C]`` target)."""
+    lo = torch.full_like(target, -1)
+    hi = torch.full_like(target, -1)
+    for a, b in ranges:
+        inside = (target >= a) & (target < b)
+        lo = torch.where(inside, torch.full_like(target, a), lo)
+        hi = torch.where(inside, torch.full_like(target, b), hi)
+    rows = torch.nonzero(counted & (lo >= 0)).squeeze(1)
+    if rows.numel() == 0:
+        return loss
+    cols = torch.arange(lprobs.shape[1], device=lprobs.device)
+    t, a, b = target[rows, None], lo[rows, None], hi[rows, None]
+    keep = (cols >= a) & (cols < b)
+    if allowed is not None:
+        keep = keep & allowed[rows]
+    g = torch.exp(-0.5 * ((cols - t).float() / sigma) ** 2).masked_fill(~keep, 0.0)
+    g = g / g.sum(dim=1, keepdim=True)  # the target column itself is always kept, so the sum is > 0
+    soft = -(g * lprobs[rows].masked_fill(~keep, 0.0)).sum(dim=1)
+    return loss.index_copy(0, rows, soft)

@@ -30,6 +30,8 @@ class TrainerConfig:
         mixture: how tasks share steps: ``all`` (every task every step, OFASys), ``proportional`` (one task per
             micro-step, by data size), ``temperature`` (by size^(1/temperature)), ``round_robin``.
         label_smoothing: epsilon of the label-smoothed cross-entropy.
+        ordinal_sigma: targets in ordered token spaces (location bins) are spread as a Gaussian of this many
+            bins around the target instead of label-smoothed; 0 for plain label smoothing there too.
         bf16: bf16 autocast.
         eval_every: evaluate every N steps (0: only at the end); eval_rows caps the rows per task;
             eval_split names the split ('' turns evaluation off).
@@ -59,6 +61,7 @@ class TrainerConfig:
     mixture: str = "proportional"
     temperature: float = 2.0
     label_smoothing: float = 0.1
+    ordinal_sigma: float = 1.0
     bf16: bool = False
     eval_every: int = 0
     eval_rows: int = 256
@@ -77,6 +80,8 @@ class TrainerConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.ordinal_sigma < 0:
+            raise PolymodalError(f"ordinal_sigma must be >= 0 (0 turns it off), got {self.ordinal_sigma}")
         if self.parallel not in ("auto", "ddp", "fsdp"):
             raise PolymodalError(f"parallel must be auto, ddp or fsdp, got {self.parallel!r}")
         if self.mixture not in MIXTURES:

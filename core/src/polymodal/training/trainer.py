@@ -130,6 +130,7 @@ class Trainer:
             if log is not None:
                 log.truncate_after(self.step)
         ranges = {t.name: model.task_encoder(t.name).columns.ranges for t in tasks}
+        ordinal = {t.name: model.ordinal_columns(t.name) for t in tasks}
         primary = {t.name: model.tasks[t.name].primary_metric for t in tasks}
         progress = None
         if cfg.progress and rank == 0:
@@ -153,7 +154,8 @@ class Trainer:
                         batch = shard(streams[task.name].next(), rank, world).to(cfg.device)
                         self.rows_seen += batch.size
                         with autocast:
-                            loss_sum, nll_sum, n_tok = net.loss(batch, ranges[task.name], cfg.label_smoothing)
+                            loss_sum, nll_sum, n_tok = net.loss(batch, ranges[task.name], cfg.label_smoothing,
+                                                                       ordinal[task.name], cfg.ordinal_sigma)
                         n_global = n_tok.detach().clone().float()
                         if world > 1:
                             torch.distributed.all_reduce(n_global)

@@ -22,7 +22,7 @@ BOX = ModalitySpec(
     default_adapter="box.embed",
     default_head="box.head",
     token_spaces=(TokenSpaceSpec("box.loc", NUM_BINS, "location bins: a coordinate's fraction of the "
-                                 "preprocessed image's width or height, quantised"),),
+                                 "preprocessed image's width or height, quantised", ordinal=True),),
     requires=("IMAGE",),
 )
 

@@ -61,6 +61,9 @@ def test_checkpoint_round_trip_gives_the_same_outputs(trained):
     a = [o.values for o in model.generate_rows(model.task_encoder("generate"), rows)]
     b = [o.values for o in loaded.generate_rows(loaded.task_encoder("generate"), rows)]
     assert a == b
+    # the run directory itself loads as its newest complete checkpoint
+    from_run = GeneralistModel.from_pretrained(tmp / "run", registry=reg)
+    assert [o.values for o in from_run.generate_rows(from_run.task_encoder("generate"), rows)] == a
     files = {p.name for p in (tmp / "run" / "latest").parent.glob("step-*/*")}
     assert {"model.safetensors", "config.json"} <= files
     assert (tmp / "run" / "curves.png").stat().st_size > 1000

@@ -171,3 +171,10 @@ def test_box_corners_train_against_their_neighbouring_bins():
     (lo, hi), = model.ordinal_columns("visual_grounding")
     corners = [enc.columns.column(t) for t in example.target[:4]]
     assert all(lo <= c < hi for c in corners)  # the four box tokens are the ones smoothed by distance
+    # and their embeddings start smooth along the bins: neighbours alike, distant bins not
+    import torch
+
+    bins = torch.nn.functional.normalize(model.net.backbone.embed_tokens.weight[space.offset:space.end], dim=1)
+    near = (bins[:-1] * bins[1:]).sum(1).mean()
+    far = (bins[:-100] * bins[100:]).sum(1).mean()
+    assert near > 0.5 and far < near - 0.2

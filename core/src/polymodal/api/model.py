@@ -133,6 +133,7 @@ class GeneralistModel:
         self.ctx = BuildContext(VocabLayout.build(spaces), resources)
         config = ModelConfig.named(self.size, vocab_size=self.ctx.layout.size, **self.overrides)
         self.net = GeneralistNet(config, self._adapters(plans))
+        self._init_ordinal_embeddings()
 
     def _adapters(self, plans: Iterable[Any]) -> dict[str, tuple[str, dict]]:
         out = {}
@@ -187,11 +188,33 @@ class GeneralistModel:
         record = self.tasks[name]
         return self.encoder(record.instructions[index], record.closed_sets, name)
 
+    def _ordinal_spaces(self) -> set[str]:
+        specs = [self.registry.modality(token) for token in self.registry.modality_tokens()]
+        return {space.name for spec in specs if spec is not None for space in spec.token_spaces if space.ordinal}
+
+    def _init_ordinal_embeddings(self) -> None:
+        """Ordered spaces (location bins) start with embeddings that vary smoothly along the space: mostly sine
+        waves over the token index, plus some of the usual noise so that neighbours stay distinguishable.
+        Neighbouring values then start with similar embeddings and logits, instead of unrelated random ones."""
+        import math
+
+        import torch
+
+        from polymodal.model.layers import sinusoidal_
+
+        weight = self.net.backbone.embed_tokens.weight
+        scale = 1.0 / math.sqrt(weight.shape[1])  # the token embedding's init std
+        with torch.no_grad():
+            for space in self.ctx.layout.spaces():
+                if space.name in self._ordinal_spaces():
+                    rows = weight[space.offset:space.end]
+                    waves = sinusoidal_(torch.empty_like(rows)) * math.sqrt(2.0) * scale  # unit variance once scaled
+                    rows.copy_(0.8 * waves + 0.6 * rows)
+
     def ordinal_columns(self, name: str) -> list[tuple[int, int]]:
         """The head columns of task ``name`` that belong to ordered token spaces (location bins)."""
         enc = self.task_encoder(name)
-        specs = [self.registry.modality(token) for token in self.registry.modality_tokens()]
-        ordered = {space.name for spec in specs if spec is not None for space in spec.token_spaces if space.ordinal}
+        ordered = self._ordinal_spaces()
         out = []
         for space in self.ctx.layout.spaces():
             if space.name in ordered and any(lo <= space.offset and space.end <= hi for lo, hi in enc.columns.ranges):
@@ -297,10 +320,14 @@ class GeneralistModel:
     @classmethod
     def from_pretrained(cls, directory: str | Path, *, registry: Registry | None = None,
                         device: str = "cpu") -> "GeneralistModel":
-        """Load a checkpoint directory (safetensors + JSON; nothing is unpickled)."""
-        from polymodal.training.checkpoint import read_model
+        """Load a checkpoint directory (safetensors + JSON; nothing is unpickled), or a training run's output
+        directory (its newest complete checkpoint)."""
+        from polymodal.training.checkpoint import latest_checkpoint, read_model
 
-        return read_model(cls, Path(directory), registry or default_registry(), device)
+        path = Path(directory)
+        if not (path / "config.json").exists() and latest_checkpoint(path) is not None:
+            path = latest_checkpoint(path)
+        return read_model(cls, path, registry or default_registry(), device)
 
     def to(self, device: str) -> "GeneralistModel":
         self.net.to(device)

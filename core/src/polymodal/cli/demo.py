@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="out/demo", help="output folder (results.md, curves, examples, checkpoint)")
     p.add_argument("--size", default="micro", help="model size (nano, micro, mini, tiny, ...)")
     p.add_argument("--steps", type=int, default=6000, help="training steps")
-    p.add_argument("--n", type=int, default=600, help="training rows per task (test and valid get a fifth)")
+    p.add_argument("--n", type=int, default=2000, help="training rows per task (test and valid get a fifth)")
     p.add_argument("--tasks", help="comma-separated task names (default: every installed preset with toy data)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
@@ -36,6 +36,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="tasks that train alone first (easy tasks that make the model read its image or text input; "
                         "the others join after --first-steps); empty for none")
     p.add_argument("--first-steps", type=int, default=400, help="steps before the other tasks join")
+    p.add_argument("--copy", action=argparse.BooleanOptionalAction, default=True,
+                   help="a pointer that copies input tokens into the output (polymodal.model.copying)")
+    p.add_argument("--image-stride", type=int, default=8, choices=(8, 16),
+                   help="the small image adapter's stride on the 64-pixel scenes (8: 64 patches, 16: 16 patches)")
 
 
 def _primary(metrics: dict[str, dict[str, float]], key: str) -> float:
@@ -116,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         print("no installed task ships toy data; install task plugins (make demo installs every package)")
         return 1
     model = GeneralistModel(args.size, resource_options={"text.tokenizer": {"vocab_size": 2000}},
-                            adapter_options={"image.small": {"stride": 16}})
+                            adapter_options={"image.small": {"stride": args.image_stride}}, copy=args.copy)
     # six evaluations on the valid split draw the metric curves next to the losses
     config = TrainerConfig(max_steps=args.steps, lr=args.lr, warmup_steps=args.warmup, batch_size=args.batch_size,
                            max_tokens=6000, mixture=args.mixture, temperature=2.0, out_dir=str(out / "run"),

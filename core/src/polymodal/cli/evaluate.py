@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from polymodal.errors import PluginError, PolymodalError
 
@@ -23,13 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from polymodal.api.model import GeneralistModel
     from polymodal.api.task import Task
-    from polymodal.training.checkpoint import latest_checkpoint
     from polymodal.training.evaluation import evaluate_task
 
-    path = Path(args.checkpoint)
-    if not (path / "config.json").exists() and latest_checkpoint(path) is not None:
-        path = latest_checkpoint(path)
-    model = GeneralistModel.from_pretrained(path)
+    model = GeneralistModel.from_pretrained(args.checkpoint)
     if args.task not in model.tasks:
         raise PolymodalError(f"the checkpoint knows no task {args.task!r} (it has: {', '.join(model.tasks)})")
     record = model.tasks[args.task]

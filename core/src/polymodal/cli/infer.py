@@ -33,12 +33,8 @@ def run(args: argparse.Namespace) -> int:
     import yaml
 
     from polymodal.api.model import GeneralistModel
-    from polymodal.training.checkpoint import latest_checkpoint
 
-    path = Path(args.checkpoint)
-    if not (path / "config.json").exists() and latest_checkpoint(path) is not None:
-        path = latest_checkpoint(path)
-    model = GeneralistModel.from_pretrained(path)
+    model = GeneralistModel.from_pretrained(args.checkpoint)
     row = {k: (Path(v[1:]).read_text().strip() if v.startswith("@") else v)
            for k, v in _pairs(args.data, "--data").items()}
     gen = {k: yaml.safe_load(v) for k, v in _pairs(args.gen, "--gen").items()}

@@ -17,8 +17,9 @@ from polymodal.engine.batch import Batch
 from polymodal.engine.tokens import TokenEmbedding
 from polymodal.generation import GENERATORS, Automaton
 from polymodal.model import EncoderDecoder, ModelConfig, TiedHead, label_smoothed_loss, sinusoidal_
+from polymodal.model.copying import CopyGate, CopyHead, mix
 from polymodal.planning.automaton import Machine
-from polymodal.vocab import BOS
+from polymodal.vocab import BOS, SPECIALS
 
 __all__ = ["GeneralistNet", "automaton_of"]
 
@@ -63,6 +64,8 @@ class GeneralistNet(nn.Module):
         self._type_of = {name: i + 1 for i, name in enumerate(sorted(self.adapter_specs))}
         self._heads: dict[tuple, TiedHead] = {}
         self.tokens = TokenEmbedding(self.backbone)
+        # copying from the input (config.copy): see polymodal.model.copying
+        self.copy = CopyGate(d) if config.copy else None
 
     # -- pieces ----------------------------------------------------------------------------------------------
     def head(self, ranges: Sequence[tuple[int, int]]) -> TiedHead:
@@ -72,13 +75,19 @@ class GeneralistNet(nn.Module):
         return self._heads[key]
 
     def embed_source(self, batch: Batch) -> tuple[Tensor, Tensor]:
-        parts, masks = [], []
+        x, mask, _ = self._source(batch)
+        return x, mask
+
+    def _source(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
+        """Encoder input, its padding mask and the global id at each position (-1 for features)."""
+        parts, masks, ids_ = [], [], []
         for piece in batch.pieces:
             if piece[0] == "tokens":
                 ids = piece[1]
                 x = self.tokens(ids) + self.types.weight[0]
                 parts.append(x)
                 masks.append(ids.eq(self.config.pad_id))
+                ids_.append(ids)
             else:
                 name, data = piece[1], piece[2]
                 x, mask, pos = self.adapters[name.replace(".", "__")](data)
@@ -87,17 +96,27 @@ class GeneralistNet(nn.Module):
                     x = x + pos
                 parts.append(x)
                 masks.append(mask)
+                ids_.append(torch.full(x.shape[:2], -1, dtype=torch.long, device=x.device))
         x = torch.cat(parts, dim=1)
         mask = torch.cat(masks, dim=1)
         if x.shape[1] > MAX_SOURCE_POSITIONS:
             raise ValueError(f"the encoder input has {x.shape[1]} positions, more than {MAX_SOURCE_POSITIONS}; "
                              "lower max_length or the image size")
         x = x + self.source_positions.weight[: x.shape[1]]
-        return x, mask
+        return x, mask, torch.cat(ids_, dim=1)
 
     def encode(self, batch: Batch) -> tuple[Tensor, Tensor]:
         x, mask = self.embed_source(batch)
         return self.backbone.encode(x, mask), mask
+
+    def _copy_context(self, batch: Batch, head: TiedHead) -> tuple[Tensor, Tensor, Tensor]:
+        """Encoder output, padding mask and the head column each source position may be copied as (-1: not
+        copyable: features, padding, special tokens, tokens the head does not score)."""
+        x, mask, ids = self._source(batch)
+        enc = self.backbone.encode(x, mask)
+        cols = head.column_of(ids)
+        cols = cols.masked_fill(mask | (ids < len(SPECIALS)), -1)
+        return enc, mask, cols
 
     # -- training --------------------------------------------------------------------------------------------
     def loss(self, batch: Batch, ranges: Sequence[tuple[int, int]], label_smoothing: float = 0.1,
@@ -107,12 +126,20 @@ class GeneralistNet(nn.Module):
 
         ``ordinal`` are the head's column ranges of ordered spaces (see
         :func:`~polymodal.model.losses.label_smoothed_loss`)."""
-        enc, mask = self.encode(batch)
+        head = self.head(ranges)
+        if self.copy is None:
+            enc, mask = self.encode(batch)
+        else:
+            enc, mask, cols = self._copy_context(batch, head)
         # decoder inputs are padded at the end only: the backbone then skips those positions
         hidden = self.backbone.decode(batch.dec_input, enc, mask,
                                       tgt_padding_mask=batch.dec_input.eq(self.config.pad_id))
         keep = batch.weight > 0
-        logits = self.head(ranges)(hidden[keep])
+        logits = head(hidden[keep])
+        if self.copy is not None:
+            attn, gate = self.copy.attend(hidden, self.copy.keys(enc), cols >= 0)
+            rows = keep.nonzero()[:, 0]
+            logits = mix(logits, attn[keep], gate[keep], cols[rows])
         loss, nll, n = label_smoothed_loss(logits, batch.target[keep], label_smoothing,
                                            allowed=batch.allowed[keep], ordinal=ordinal,
                                            ordinal_sigma=ordinal_sigma)
@@ -133,9 +160,13 @@ class GeneralistNet(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            enc, mask = self.encode(batch)
+            head = self.head(ranges)
+            if self.copy is None:
+                enc, mask = self.encode(batch)
+            else:
+                enc, mask, cols = self._copy_context(batch, head)
+                head = CopyHead(head, self.copy, self.copy.keys(enc), cols)
             automaton, starts = automaton_of(batch.machines, device)
-            return GENERATORS[method](self.backbone, enc, mask, self.head(ranges), automaton, starts,
-                                      bos_id=BOS, **kwargs)
+            return GENERATORS[method](self.backbone, enc, mask, head, automaton, starts, bos_id=BOS, **kwargs)
         finally:
             self.train(was_training)

@@ -83,6 +83,9 @@ class StepDecoder:
         self.cache = model.new_cache(enc_out, enc_padding_mask, max_len, repeat=repeat, share_cross=share_cross)
         self.head = head.prepare()
         self.global_ids = head.columns
+        # the batch row of each hypothesis, for heads that read the row's source (copying)
+        self.rows = torch.arange(enc_out.shape[0], device=enc_out.device).repeat_interleave(repeat)
+        self._needs_rows = getattr(self.head, "needs_rows", False)
 
     def hidden(self, ids: Tensor, pos: int) -> Tensor:
         """Decoder state ``[N, d]`` after feeding global ids ``ids`` (``[N]``) at position ``pos``."""
@@ -90,15 +93,17 @@ class StepDecoder:
 
     def logits(self, hidden: Tensor) -> Tensor:
         """Float32 logits ``[N, C]`` over the head's columns."""
-        return self.head(hidden)
+        return self.head(hidden, self.rows) if self._needs_rows else self.head(hidden)
 
     def reorder(self, index: Tensor) -> None:
         """Permute hypotheses within their rows (beam search)."""
         self.cache.reorder(index)
+        self.rows = self.rows[index]
 
     def select_rows(self, index: Tensor) -> None:
         """Keep only hypotheses ``index``."""
         self.cache.select_rows(index)
+        self.rows = self.rows[index]
 
 
 def ngram_bans(history: Tensor, n: int, n_columns: int) -> Tensor | None:

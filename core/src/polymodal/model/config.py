@@ -44,6 +44,7 @@ class ModelConfig:
         activation: feed-forward activation, one of :data:`ACTIVATIONS`.
         max_target_positions: learned decoder positions (the longest decoder sequence).
         pad_id: global id of the padding token.
+        copy: mix a pointer over the encoder's tokens into every head (see :mod:`polymodal.model.copying`).
     """
 
     vocab_size: int
@@ -57,6 +58,7 @@ class ModelConfig:
     activation: str = "gelu"
     max_target_positions: int = 1024
     pad_id: int = 0
+    copy: bool = False
 
     def __post_init__(self) -> None:
         problems = []

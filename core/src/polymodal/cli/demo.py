@@ -21,7 +21,7 @@ MARGIN = 10.0
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="out/demo", help="output folder (results.md, curves, examples, checkpoint)")
     p.add_argument("--size", default="micro", help="model size (nano, micro, mini, tiny, ...)")
-    p.add_argument("--steps", type=int, default=6000, help="training steps")
+    p.add_argument("--steps", type=int, default=7000, help="training steps")
     p.add_argument("--n", type=int, default=2000, help="training rows per task (test and valid get a fifth)")
     p.add_argument("--tasks", help="comma-separated task names (default: every installed preset with toy data)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--first-steps", type=int, default=400, help="steps before the other tasks join")
     p.add_argument("--copy", action=argparse.BooleanOptionalAction, default=True,
                    help="a pointer that copies input tokens into the output (polymodal.model.copying)")
-    p.add_argument("--image-stride", type=int, default=8, choices=(8, 16),
+    p.add_argument("--image-stride", type=int, default=16, choices=(8, 16),
                    help="the small image adapter's stride on the 64-pixel scenes (8: 64 patches, 16: 16 patches)")
 
 

@@ -51,3 +51,23 @@ def test_copying_reaches_words_never_seen_as_answers(tmp_path):
     loaded = GeneralistModel.from_pretrained(tmp_path / "run", registry=reg)
     assert loaded.net.copy is not None
     assert [o.values["tgt"] for o in loaded.generate_rows(loaded.task_encoder("pick"), held_out)] == greedy
+
+
+def test_only_the_rows_data_can_be_copied_not_the_instructions_text():
+    from polymodal.engine.batch import Collator
+
+    reg = isolated_registry(fakes=True)
+    task = Task("pick", 'is " [TEXT:src] " positive or negative ? -> [TEXT:tgt]', evaluators=["fake.exact"],
+                registry=reg)
+    task.add_dataset([{"src": "red circle", "tgt": "positive"}], "train")
+    model = GeneralistModel("nano", registry=reg, copy=True)
+    model.build([task])
+    enc = model.task_encoder("pick")
+    example = enc.encode({"src": "red circle", "tgt": "positive"}, train=False, index=0)
+    batch = Collator(enc.columns, model._adapter_targets(enc))([(0, example)])
+    head = model.net.head(enc.columns.ranges)
+    _, _, cols = model.net._copy_context(batch, head)
+    copyable = head.columns[cols[0][cols[0] >= 0]].tolist()
+    words = [model.ctx.layout.space("text").offset + i for i in model.ctx.resources["text.tokenizer"].encode(
+        "red circle")]
+    assert copyable == words  # the row's two words; the prompt's "positive" and "negative" are not offered

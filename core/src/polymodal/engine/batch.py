@@ -21,7 +21,8 @@ class Batch:
     """Tensors of one batch (one task, one plan).
 
     Attributes:
-        pieces: encoder input in instruction order: ``("tokens", ids [B, L])`` or
+        pieces: encoder input in instruction order: ``("tokens", ids [B, L], from_data [B, L])`` (``from_data``:
+            the token comes from the row rather than the instruction's own text) or
             ``("features", adapter_name, {key: tensor})``.
         dec_input: ``[B, T]`` teacher-forcing input (global ids), or None at inference.
         target: ``[B, T]`` target *columns* (the pad column where padded).
@@ -49,7 +50,7 @@ class Batch:
     def to(self, device: torch.device | str) -> "Batch":
         def move(piece: tuple) -> tuple:
             if piece[0] == "tokens":
-                return ("tokens", piece[1].to(device))
+                return ("tokens", *(t.to(device) for t in piece[1:]))
             return (piece[0], piece[1], {k: v.to(device) for k, v in piece[2].items()})
         return Batch([move(p) for p in self.pieces],
                      *(t.to(device) if t is not None else None
@@ -83,7 +84,10 @@ class Collator:
         pieces: list[tuple] = []
         for k, first in enumerate(examples[0].encoder_pieces):
             if first[0] == "tokens":
-                pieces.append(("tokens", _pad([e.encoder_pieces[k][1] for e in examples], PAD)))
+                runs = [e.encoder_pieces[k] for e in examples]
+                ids = _pad([run[1] for run in runs], PAD)
+                from_data = _pad([run[2] if len(run) > 2 else [1] * len(run[1]) for run in runs], 0).bool()
+                pieces.append(("tokens", ids, from_data))
             else:
                 name, target = self.adapters[first[1]]
                 cls = resolve_target(target)

@@ -79,7 +79,8 @@ class GeneralistNet(nn.Module):
         return x, mask
 
     def _source(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
-        """Encoder input, its padding mask and the global id at each position (-1 for features)."""
+        """Encoder input, its padding mask and the global id of each position that holds a token of the row's
+        data (-1 for features and for the instruction's own text)."""
         parts, masks, ids_ = [], [], []
         for piece in batch.pieces:
             if piece[0] == "tokens":
@@ -87,7 +88,7 @@ class GeneralistNet(nn.Module):
                 x = self.tokens(ids) + self.types.weight[0]
                 parts.append(x)
                 masks.append(ids.eq(self.config.pad_id))
-                ids_.append(ids)
+                ids_.append(torch.where(piece[2], ids, -1) if len(piece) > 2 else ids)
             else:
                 name, data = piece[1], piece[2]
                 x, mask, pos = self.adapters[name.replace(".", "__")](data)
@@ -111,7 +112,8 @@ class GeneralistNet(nn.Module):
 
     def _copy_context(self, batch: Batch, head: TiedHead) -> tuple[Tensor, Tensor, Tensor]:
         """Encoder output, padding mask and the head column each source position may be copied as (-1: not
-        copyable: features, padding, special tokens, tokens the head does not score)."""
+        copyable: features, the instruction's own text, padding, special tokens, tokens the head does not
+        score)."""
         x, mask, ids = self._source(batch)
         enc = self.backbone.encode(x, mask)
         cols = head.column_of(ids)

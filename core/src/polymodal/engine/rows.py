@@ -28,7 +28,7 @@ class Example:
 
     Attributes:
         encoder_tokens: global ids of all encoder token pieces together (``<s> ... </s>``).
-        encoder_pieces: the encoder input in instruction order: ``("tokens", ids)`` runs (the first starts with
+        encoder_pieces: the encoder input in instruction order: ``("tokens", ids, from_data)`` runs (the first starts with
             ``<s>``, the last ends with ``</s>``) and ``("features", slot_index, arrays)`` for adapter slots.
         target: training target in global ids (EOS included), or ``None`` at inference.
         decoder_input: teacher-forcing input (``<s>`` + noised target without its last token).
@@ -102,7 +102,9 @@ class RowEncoder:
     def _encode(self, row: Mapping[str, Any], train: bool, rng: random.Random, want_targets: bool) -> Example:
         row = dict(row)  # a working copy: preprocessors may leave notes for later slots (image -> box)
         enc: list[int] = [BOS]
-        pieces: list[tuple] = [("tokens", [BOS])]
+        # token runs carry, per token, whether it comes from the row's data (True) or the instruction's own
+        # text (False): the copy pointer copies data only
+        pieces: list[tuple] = [("tokens", [BOS], [False])]
         for slot in self.plan.encoder:
             value = None if slot.is_prompt else self._value(row, slot.column)
             if slot.group is not None and not isinstance(value, (list, tuple)):
@@ -115,14 +117,16 @@ class RowEncoder:
                     raise exc.located(column=slot.column)
                 if "tokens" in out:
                     if pieces[-1][0] != "tokens":
-                        pieces.append(("tokens", []))
+                        pieces.append(("tokens", [], []))
                     pieces[-1][1].extend(out["tokens"])
+                    pieces[-1][2].extend([not slot.is_prompt] * len(out["tokens"]))
                     enc.extend(out["tokens"])
                 else:
                     pieces.append(("features", slot.index, out))
         if pieces[-1][0] != "tokens":
-            pieces.append(("tokens", []))
+            pieces.append(("tokens", [], []))
         pieces[-1][1].append(EOS)
+        pieces[-1][2].append(False)
         enc.append(EOS)
         forced: dict[int, list[int]] = {}
         targets: dict[int, list[list[int]]] = {}

@@ -9,7 +9,9 @@ and a gate ``g`` mixes the two distributions over the head's columns::
 Answers that are spans of the input (a table cell, a name in the question, a clue of a Sudoku, a column of a
 database) then get a direct path: the pointer's gradient goes straight to the attention on the positions that
 hold the target, where a plain decoder has to learn to route a token's identity through its values and the tied
-output projection. Feature positions (image patches) and special tokens are never copied.
+output projection. Feature positions (image patches), special tokens and the instruction's own text are never
+copied: a prompt that names the labels ("positive or negative?") would otherwise offer the same answer to every
+row, a shortcut that measurably stalled toy sentiment (55% against 100% without the pointer, 2,000 steps).
 
 The mixture is returned as log-probabilities in the place of logits, so the loss's constraint masks and the
 generators' ``log_softmax`` renormalise it over the allowed columns exactly as they do plain logits.

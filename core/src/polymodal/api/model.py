@@ -204,9 +204,10 @@ class GeneralistModel:
 
         weight = self.net.backbone.embed_tokens.weight
         scale = 1.0 / math.sqrt(weight.shape[1])  # the token embedding's init std
+        ordered = self._ordinal_spaces()
         with torch.no_grad():
             for space in self.ctx.layout.spaces():
-                if space.name in self._ordinal_spaces():
+                if space.name in ordered:
                     rows = weight[space.offset:space.end]
                     waves = sinusoidal_(torch.empty_like(rows)) * math.sqrt(2.0) * scale  # unit variance once scaled
                     rows.copy_(0.8 * waves + 0.6 * rows)

@@ -98,12 +98,14 @@ class StepDecoder:
     def reorder(self, index: Tensor) -> None:
         """Permute hypotheses within their rows (beam search)."""
         self.cache.reorder(index)
-        self.rows = self.rows[index]
+        if self._needs_rows:
+            self.rows = self.rows[index]
 
     def select_rows(self, index: Tensor) -> None:
         """Keep only hypotheses ``index``."""
         self.cache.select_rows(index)
-        self.rows = self.rows[index]
+        if self._needs_rows:
+            self.rows = self.rows[index]
 
 
 def ngram_bans(history: Tensor, n: int, n_columns: int) -> Tensor | None:

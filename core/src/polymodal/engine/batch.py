@@ -50,7 +50,7 @@ class Batch:
     def to(self, device: torch.device | str) -> "Batch":
         def move(piece: tuple) -> tuple:
             if piece[0] == "tokens":
-                return ("tokens", *(t.to(device) for t in piece[1:]))
+                return ("tokens", piece[1].to(device), piece[2].to(device))
             return (piece[0], piece[1], {k: v.to(device) for k, v in piece[2].items()})
         return Batch([move(p) for p in self.pieces],
                      *(t.to(device) if t is not None else None
@@ -86,7 +86,7 @@ class Collator:
             if first[0] == "tokens":
                 runs = [e.encoder_pieces[k] for e in examples]
                 ids = _pad([run[1] for run in runs], PAD)
-                from_data = _pad([run[2] if len(run) > 2 else [1] * len(run[1]) for run in runs], 0).bool()
+                from_data = _pad([run[2] for run in runs], 0).bool()
                 pieces.append(("tokens", ids, from_data))
             else:
                 name, target = self.adapters[first[1]]

@@ -88,7 +88,7 @@ class GeneralistNet(nn.Module):
                 x = self.tokens(ids) + self.types.weight[0]
                 parts.append(x)
                 masks.append(ids.eq(self.config.pad_id))
-                ids_.append(torch.where(piece[2], ids, -1) if len(piece) > 2 else ids)
+                ids_.append(torch.where(piece[2], ids, -1))
             else:
                 name, data = piece[1], piece[2]
                 x, mask, pos = self.adapters[name.replace(".", "__")](data)
@@ -110,12 +110,14 @@ class GeneralistNet(nn.Module):
         x, mask = self.embed_source(batch)
         return self.backbone.encode(x, mask), mask
 
-    def _copy_context(self, batch: Batch, head: TiedHead) -> tuple[Tensor, Tensor, Tensor]:
-        """Encoder output, padding mask and the head column each source position may be copied as (-1: not
-        copyable: features, the instruction's own text, padding, special tokens, tokens the head does not
-        score)."""
+    def _encode_for(self, batch: Batch, head: TiedHead) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Encoder output, padding mask and, with copying, the head column each source position may be copied
+        as (-1: not copyable: features, the instruction's own text, padding, special tokens, tokens the head
+        does not score); ``None`` without copying."""
         x, mask, ids = self._source(batch)
         enc = self.backbone.encode(x, mask)
+        if self.copy is None:
+            return enc, mask, None
         cols = head.column_of(ids)
         cols = cols.masked_fill(mask | (ids < len(SPECIALS)), -1)
         return enc, mask, cols
@@ -129,16 +131,13 @@ class GeneralistNet(nn.Module):
         ``ordinal`` are the head's column ranges of ordered spaces (see
         :func:`~polymodal.model.losses.label_smoothed_loss`)."""
         head = self.head(ranges)
-        if self.copy is None:
-            enc, mask = self.encode(batch)
-        else:
-            enc, mask, cols = self._copy_context(batch, head)
+        enc, mask, cols = self._encode_for(batch, head)
         # decoder inputs are padded at the end only: the backbone then skips those positions
         hidden = self.backbone.decode(batch.dec_input, enc, mask,
                                       tgt_padding_mask=batch.dec_input.eq(self.config.pad_id))
         keep = batch.weight > 0
         logits = head(hidden[keep])
-        if self.copy is not None:
+        if cols is not None:
             attn, gate = self.copy.attend(hidden, self.copy.keys(enc), cols >= 0)
             rows = keep.nonzero()[:, 0]
             logits = mix(logits, attn[keep], gate[keep], cols[rows])
@@ -163,10 +162,8 @@ class GeneralistNet(nn.Module):
         self.eval()
         try:
             head = self.head(ranges)
-            if self.copy is None:
-                enc, mask = self.encode(batch)
-            else:
-                enc, mask, cols = self._copy_context(batch, head)
+            enc, mask, cols = self._encode_for(batch, head)
+            if cols is not None:
                 head = CopyHead(head, self.copy, self.copy.keys(enc), cols)
             automaton, starts = automaton_of(batch.machines, device)
             return GENERATORS[method](self.backbone, enc, mask, head, automaton, starts, bos_id=BOS, **kwargs)

@@ -28,8 +28,9 @@ class Example:
 
     Attributes:
         encoder_tokens: global ids of all encoder token pieces together (``<s> ... </s>``).
-        encoder_pieces: the encoder input in instruction order: ``("tokens", ids, from_data)`` runs (the first starts with
-            ``<s>``, the last ends with ``</s>``) and ``("features", slot_index, arrays)`` for adapter slots.
+        encoder_pieces: the encoder input in instruction order: ``("tokens", ids, from_data)`` runs (the first
+            starts with ``<s>``, the last ends with ``</s>``; ``from_data`` flags the tokens of the row rather than
+            of the instruction's own text) and ``("features", slot_index, arrays)`` for adapter slots.
         target: training target in global ids (EOS included), or ``None`` at inference.
         decoder_input: teacher-forcing input (``<s>`` + noised target without its last token).
         loss_weight: 1.0 where the position is scored, 0.0 for forced tokens.

@@ -12,9 +12,9 @@ corner one bin off then costs little and one far off costs much, where plain cro
 """
 from __future__ import annotations
 
-import torch
 from typing import Sequence
 
+import torch
 from torch import Tensor
 
 __all__ = ["label_smoothed_loss"]

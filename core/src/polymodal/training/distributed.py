@@ -50,7 +50,7 @@ def shard(batch: Batch, rank: int, world: int) -> Batch:
 
     def take(piece: tuple) -> tuple:
         if piece[0] == "tokens":
-            return ("tokens", *(t[idx] for t in piece[1:]))
+            return ("tokens", piece[1][idx], piece[2][idx])
         return (piece[0], piece[1], {k: v[idx] for k, v in piece[2].items()})
     return Batch([take(p) for p in batch.pieces], batch.dec_input[idx], batch.target[idx], batch.weight[idx],
                  batch.allowed[idx], [batch.machines[i] for i in keep], [batch.indices[i] for i in keep])

@@ -272,3 +272,23 @@ def test_position_tables_start_as_waves_on_the_token_scale():
     sinusoidal_(cols, slice(8, 16))
     assert rows[:, 8:].abs().sum() == 0 and cols[:, :8].abs().sum() == 0
     assert not torch.allclose(rows[1] + cols[2], rows[2] + cols[1])  # (1, 2) and (2, 1) differ
+
+
+def test_repeated_reorders_keep_each_hypothesis_prefix():
+    """Reorders swap between two buffers: several in a row, mixed with steps, must still follow prefixes."""
+    model = make_model()
+    emb, pad = source(b=1)
+    g = torch.Generator().manual_seed(9)
+    seqs = torch.randint(1, V, (3, 6), generator=g)  # three candidate continuations
+    with torch.no_grad():
+        enc = model.encode(emb, pad[:1])
+        cache = model.new_cache(enc, pad[:1], max_len=6, repeat=3)
+        tokens = seqs.clone()  # row h: the sequence hypothesis h has followed so far
+        for t, index in enumerate([[2, 0, 1], [1, 1, 0], [0, 2, 2], [2, 1, 0], [0, 0, 1]]):
+            model.decode(tokens[:, t:t + 1], None, None, cache=cache, start_pos=t)
+            cache.reorder(torch.tensor(index))
+            tokens = tokens[index]
+        out = model.decode(tokens[:, 5:6], None, None, cache=cache, start_pos=5)
+        for hyp in range(3):
+            full = model.decode(tokens[hyp:hyp + 1], enc, pad[:1])
+            assert torch.allclose(out[hyp], full[0, 5:6], atol=1e-5)

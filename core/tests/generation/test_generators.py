@@ -306,3 +306,23 @@ def test_missing_beam_hypotheses_are_padding(setup, helpers):
                       return_n_best=4)
     assert torch.isfinite(out.scores[:, :2]).all() and not torch.isfinite(out.scores[:, 2:]).any()
     assert (out.lengths[:, 2:] == 0).all() and (out.columns[:, 2:] == helpers.PAD).all()
+
+
+@pytest.mark.parametrize("method, kwargs", [("greedy", {}), ("beam", {"beam_size": 3, "return_n_best": 3})])
+@pytest.mark.parametrize("min_len", [0, 6])
+def test_blockwise_ranking_gives_the_same_hypotheses(setup, helpers, monkeypatch, method, kwargs, min_len):
+    model, head, enc, pad = setup
+    a = Automaton.unconstrained(helpers.V, helpers.EOS, helpers.PAD)
+
+    def run(min_rows: int, block: int):
+        monkeypatch.setattr("polymodal.generation.common.TOPK_BLOCK_MIN_ROWS", min_rows)
+        monkeypatch.setattr("polymodal.model.heads.TOPK_BLOCK", block)
+        return GENERATORS[method](model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=10,
+                                  min_len=min_len, **kwargs)
+
+    full, blocks = run(10 ** 9, 8192), run(1, 7)  # every step full-width / every step in blocks of 7
+    assert torch.equal(full.columns, blocks.columns)
+    assert torch.equal(full.lengths, blocks.lengths)
+    assert torch.allclose(full.scores, blocks.scores, atol=1e-5)
+    assert torch.allclose(full.positional_scores, blocks.positional_scores, atol=1e-5)
+    assert min_len == 0 or (full.lengths >= min_len).all()

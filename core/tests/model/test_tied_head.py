@@ -112,3 +112,23 @@ def test_bad_ranges_are_rejected(model, ranges, message):
 def test_state_dict_does_not_duplicate_the_embedding(model):
     head = TiedHead(model.embed_tokens, [(0, 10)], bias=True)
     assert list(head.state_dict()) == ["bias"]
+
+
+@pytest.mark.parametrize("block", [7, 16, 8192])
+@pytest.mark.parametrize("n, k", [(1, 1), (5, 3), (12, 10), (3, 37)])
+def test_blockwise_top_log_probs_equal_the_full_log_softmax(model, monkeypatch, block, n, k):
+    monkeypatch.setattr("polymodal.model.heads.TOPK_BLOCK", block)
+    head = TiedHead(model.embed_tokens, [(3, 40)], bias=True)
+    with torch.no_grad():
+        head.bias.normal_()
+    x = torch.randn(n, D)
+    banned = [0, 20, 36]  # the first column, one inside a block, one in the last block
+    with torch.no_grad():
+        full = head(x)
+    full[:, banned] = float("-inf")
+    want_lp, want_col = torch.log_softmax(full, dim=-1).topk(k, dim=-1)
+    got_lp, got_col = head.prepare().top_log_probs(x, k, banned)
+    live = torch.isfinite(want_lp)  # past the allowed columns only -inf is left, in any order
+    assert torch.equal(got_col[live], want_col[live])
+    assert torch.allclose(got_lp, want_lp, atol=1e-5)
+    assert not set(got_col[live].tolist()) & set(banned)

@@ -15,7 +15,7 @@ from torch import Tensor
 from ..model.heads import TiedHead
 from ..model.transformer import EncoderDecoder
 from .automaton import Automaton
-from .common import NEG_INF, GenerationOutput, StepDecoder, check_common, constrain, eval_mode
+from .common import NEG_INF, GenerationOutput, StepDecoder, check_common, constrain, eval_mode, free_bans
 
 __all__ = ["beam_search"]
 
@@ -151,13 +151,15 @@ def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | Non
             live.ids = dec.global_ids[forced]
             shortcut, free = _kinds(automaton, live.states)
             continue
-        logits = constrain(dec.logits(h), automaton, live.states, t, min_len=min_len,
-                           no_repeat_ngram_size=ngram, history=live.cols[:, :t] if ngram else None,
-                           all_free=free)
-        lprobs = torch.log_softmax(logits, dim=-1)
         # The best n_cand extensions of a row are among the best n_cand of each of its beams: rank those
         # ([N, n_cand]) instead of adding beam scores to all [N, C] columns and ranking K * C per row.
-        beam_top, beam_col = lprobs.topk(per_beam, dim=-1)
+        if free and not ngram and dec.blockwise(h):
+            beam_top, beam_col = dec.top_log_probs(h, per_beam, free_bans(automaton, t, min_len))
+        else:
+            logits = constrain(dec.logits(h), automaton, live.states, t, min_len=min_len,
+                               no_repeat_ngram_size=ngram, history=live.cols[:, :t] if ngram else None,
+                               all_free=free)
+            beam_top, beam_col = torch.log_softmax(logits, dim=-1).topk(per_beam, dim=-1)
         cand = (live.scores.view(-1, 1) + beam_top).view(ba, k * per_beam)
         top_s, top_i = cand.topk(n_cand, dim=1)
         beam_j = torch.div(top_i, per_beam, rounding_mode="floor")

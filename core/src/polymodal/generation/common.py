@@ -14,11 +14,12 @@ from typing import Iterator
 import torch
 from torch import Tensor, nn
 
-from ..model.heads import TiedHead
+from ..model.heads import TOPK_BLOCK_MIN_ROWS, PreparedHead, TiedHead
 from ..model.transformer import EncoderDecoder
 from .automaton import Automaton
 
-__all__ = ["GenerationOutput", "StepDecoder", "constrain", "ngram_bans", "check_common", "eval_mode"]
+__all__ = ["GenerationOutput", "StepDecoder", "constrain", "free_bans", "ngram_bans", "check_common",
+           "eval_mode"]
 
 NEG_INF = float("-inf")
 
@@ -86,6 +87,7 @@ class StepDecoder:
         # the batch row of each hypothesis, for heads that read the row's source (copying)
         self.rows = torch.arange(enc_out.shape[0], device=enc_out.device).repeat_interleave(repeat)
         self._needs_rows = getattr(self.head, "needs_rows", False)
+        self._blockwise = isinstance(self.head, PreparedHead)
 
     def hidden(self, ids: Tensor, pos: int) -> Tensor:
         """Decoder state ``[N, d]`` after feeding global ids ``ids`` (``[N]``) at position ``pos``."""
@@ -94,6 +96,18 @@ class StepDecoder:
     def logits(self, hidden: Tensor) -> Tensor:
         """Float32 logits ``[N, C]`` over the head's columns."""
         return self.head(hidden, self.rows) if self._needs_rows else self.head(hidden)
+
+    def blockwise(self, hidden: Tensor) -> bool:
+        """Whether :meth:`top_log_probs` is available and faster than logits + ``log_softmax`` + ``topk``."""
+        return self._blockwise and hidden.shape[0] >= TOPK_BLOCK_MIN_ROWS
+
+    def top_log_probs(self, hidden: Tensor, k: int, banned: list[int]) -> tuple[Tensor, Tensor]:
+        """The ``k`` best columns of every hypothesis and their log-probabilities, ``[N, k]`` each.
+
+        Only for free-text steps (every column allowed but ``banned``) of a plain head: see
+        :meth:`~polymodal.model.heads.PreparedHead.top_log_probs`.
+        """
+        return self.head.top_log_probs(hidden, k, banned)
 
     def reorder(self, index: Tensor) -> None:
         """Permute hypotheses within their rows (beam search)."""
@@ -135,6 +149,14 @@ def ngram_bans(history: Tensor, n: int, n_columns: int) -> Tensor | None:
     return banned[:, :n_columns]
 
 
+def free_bans(automaton: Automaton, step: int, min_len: int) -> list[int]:
+    """The columns a free-text state may not produce at ``step``: pad, and EOS before ``min_len``."""
+    banned = [automaton.pad_column]
+    if step < min_len and automaton.eos_column >= 0:
+        banned.append(automaton.eos_column)
+    return banned
+
+
 def constrain(logits: Tensor, automaton: Automaton, states: Tensor, step: int, *, min_len: int,
               no_repeat_ngram_size: int, history: Tensor | None, all_free: bool = False) -> Tensor:
     """Set disallowed logits to ``-inf`` in place and return them.
@@ -159,9 +181,7 @@ def constrain(logits: Tensor, automaton: Automaton, states: Tensor, step: int, *
     if no_repeat_ngram_size > 0 and history is not None:
         bans = ngram_bans(history, no_repeat_ngram_size, automaton.n_columns)
     if all_free and bans is None:
-        logits[:, automaton.pad_column] = NEG_INF
-        if ban_eos:
-            logits[:, automaton.eos_column] = NEG_INF
+        logits[:, free_bans(automaton, step, min_len)] = NEG_INF
         return logits
     allowed = automaton.allowed(states)
     if ban_eos or bans is not None:

@@ -14,7 +14,7 @@ from torch import Tensor
 from ..model.heads import TiedHead
 from ..model.transformer import EncoderDecoder
 from .automaton import Automaton
-from .common import GenerationOutput, StepDecoder, check_common, constrain, eval_mode
+from .common import GenerationOutput, StepDecoder, check_common, constrain, eval_mode, free_bans
 
 __all__ = ["greedy", "single_path_search"]
 
@@ -72,6 +72,9 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
             # Forced prompt text: the column is known, so the output projection is skipped.
             col = automaton.forced[states]
             lp = torch.zeros(col.shape, device=device)
+        elif all_free and pick is _argmax and not no_repeat_ngram_size and dec.blockwise(h):
+            lp, col = dec.top_log_probs(h, 1, free_bans(automaton, t, min_len))
+            lp, col = lp[:, 0], col[:, 0]
         else:
             logits = constrain(dec.logits(h), automaton, states, t, min_len=min_len,
                                no_repeat_ngram_size=no_repeat_ngram_size,

@@ -314,13 +314,14 @@ def test_blockwise_ranking_gives_the_same_hypotheses(setup, helpers, monkeypatch
     model, head, enc, pad = setup
     a = Automaton.unconstrained(helpers.V, helpers.EOS, helpers.PAD)
 
-    def run(min_rows: int, block: int):
-        monkeypatch.setattr("polymodal.generation.common.TOPK_BLOCK_MIN_ROWS", min_rows)
-        monkeypatch.setattr("polymodal.model.heads.TOPK_BLOCK", block)
+    def run(min_rows: int, blocks: int):
+        monkeypatch.setattr("polymodal.generation.common.TOPK_MIN_ROWS", min_rows)
+        monkeypatch.setattr("polymodal.model.heads.COLUMN_BLOCKS", blocks)
+        head.clear_prepared()
         return GENERATORS[method](model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=10,
                                   min_len=min_len, **kwargs)
 
-    full, blocks = run(10 ** 9, 8192), run(1, 7)  # every step full-width / every step in blocks of 7
+    full, blocks = run(10 ** 9, 4), run(1, 5)  # every step full-width / ranked in 5 blocks of 10 columns
     assert torch.equal(full.columns, blocks.columns)
     assert torch.equal(full.lengths, blocks.lengths)
     assert torch.allclose(full.scores, blocks.scores, atol=1e-5)

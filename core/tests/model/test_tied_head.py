@@ -83,6 +83,7 @@ def test_prepared_head_matches_forward_for_all_row_counts(model):
         for n in (1, 2, 5, 13, 40):
             x = torch.randn(n, D)
             assert torch.allclose(head.prepare()(x), head(x), atol=1e-5)
+            assert head.prepare()(x).shape == (n, 37)
 
 
 def test_prepare_is_cached_until_the_weight_changes(model):
@@ -114,10 +115,10 @@ def test_state_dict_does_not_duplicate_the_embedding(model):
     assert list(head.state_dict()) == ["bias"]
 
 
-@pytest.mark.parametrize("block", [7, 16, 8192])
+@pytest.mark.parametrize("blocks", [1, 4, 7])  # 7 blocks of 6 columns: the last holds one (banned) column
 @pytest.mark.parametrize("n, k", [(1, 1), (5, 3), (12, 10), (3, 37)])
-def test_blockwise_top_log_probs_equal_the_full_log_softmax(model, monkeypatch, block, n, k):
-    monkeypatch.setattr("polymodal.model.heads.TOPK_BLOCK", block)
+def test_blockwise_top_log_probs_equal_the_full_log_softmax(model, monkeypatch, blocks, n, k):
+    monkeypatch.setattr("polymodal.model.heads.COLUMN_BLOCKS", blocks)
     head = TiedHead(model.embed_tokens, [(3, 40)], bias=True)
     with torch.no_grad():
         head.bias.normal_()

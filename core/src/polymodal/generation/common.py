@@ -14,7 +14,7 @@ from typing import Iterator
 import torch
 from torch import Tensor, nn
 
-from ..model.heads import TOPK_BLOCK_MIN_ROWS, PreparedHead, TiedHead
+from ..model.heads import TOPK_MIN_ROWS, PreparedHead, TiedHead
 from ..model.transformer import EncoderDecoder
 from .automaton import Automaton
 
@@ -99,7 +99,7 @@ class StepDecoder:
 
     def blockwise(self, hidden: Tensor) -> bool:
         """Whether :meth:`top_log_probs` is available and faster than logits + ``log_softmax`` + ``topk``."""
-        return self._blockwise and hidden.shape[0] >= TOPK_BLOCK_MIN_ROWS
+        return self._blockwise and hidden.shape[0] >= TOPK_MIN_ROWS
 
     def top_log_probs(self, hidden: Tensor, k: int, banned: list[int]) -> tuple[Tensor, Tensor]:
         """The ``k`` best columns of every hypothesis and their log-probabilities, ``[N, k]`` each.

@@ -18,19 +18,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["TiedHead", "PreparedHead", "TOPK_BLOCK", "TOPK_BLOCK_MIN_ROWS"]
+__all__ = ["TiedHead", "PreparedHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS"]
 
-#: Column blocks of a single-row product in :class:`PreparedHead` (see there); 4 measured best on 2 threads.
-GEMV_BLOCKS = 4
+#: Column blocks of :class:`PreparedHead`'s batched products (see there); 4 measured best on 2 threads.
+COLUMN_BLOCKS = 4
 
-#: Columns per block in :meth:`PreparedHead.top_log_probs`: an 80-row block of logits (2.6 MB) stays in
-#: cache between the product and the reductions that read it. 4k-12k measured within 5% of each other.
-TOPK_BLOCK = 8192
-
-#: Fewest rows for which :meth:`PreparedHead.top_log_probs` is used by the generators. Measured at 50k
-#: columns, d 256, 2 threads, against logits + ``log_softmax`` + ``topk``: 3x slower at 1 row (where the
-#: ``[d, C]`` layout wins), equal at 2-8 rows, 13% faster at 16 and 35% faster at 80.
-TOPK_BLOCK_MIN_ROWS = 8
+#: Fewest rows for which the generators rank columns with :meth:`PreparedHead.top_log_probs`. Measured at
+#: 50k columns, d 256, 2 threads, against logits + ``log_softmax`` + ``topk``: 40% slower at 5 rows, 45%
+#: faster at 16 and 13% faster at 80.
+TOPK_MIN_ROWS = 8
 
 
 def _compute_dtype(t: Tensor) -> torch.dtype:
@@ -98,7 +94,7 @@ class PreparedHead:
 
     Attributes:
         weight: ``[C, d]`` contiguous.
-        weight_t: ``[d, C]`` contiguous.
+        weight_t: ``[d, C]`` with unit column stride (a view of a copy padded to whole column blocks).
         bias: ``[C]`` or None.
         dtype: the dtype hidden states are cast to before the product.
     """
@@ -107,28 +103,40 @@ class PreparedHead:
         self.weight = weight.contiguous()
         # Measured with MKL on this project's CPUs: a single row [1, d] @ [d, C] runs 3x faster from a
         # [d, C] operand with unit column stride than from the transposed view of [C, d] (what nn.Linear
-        # does); 2-8 rows run fastest as ([C, d] @ [d, n]).T; more rows again from [d, C]. The [d, C]
-        # copy is padded to a multiple of GEMV_BLOCKS columns so that a single row can be multiplied as a
-        # batch of column blocks (a strided view, no copy): MKL runs one matrix-vector product on one
-        # thread, a batch of them on all (1.75 -> 1.0 ms at 50k columns, d 256, 2 threads).
+        # does); 2-8 rows run fastest as ([C, d] @ [d, n]).T; more rows again from [d, C]. And MKL runs a
+        # matrix-vector product on one thread but a batch of products on all: the [d, C] copy is padded
+        # to COLUMN_BLOCKS equal blocks, viewed (no copy) as a [blocks, d, C / blocks] batch. A single row
+        # times that batch runs in 1.0 ms instead of 1.75 (50k columns, d 256, 2 threads).
         c, d = self.weight.shape
-        padded = -(-c // GEMV_BLOCKS) * GEMV_BLOCKS
+        padded = -(-c // COLUMN_BLOCKS) * COLUMN_BLOCKS
         full_t = torch.zeros(d, padded, dtype=weight.dtype, device=weight.device)
         full_t[:, :c] = self.weight.t()
         self.weight_t = full_t[:, :c]
-        block = padded // GEMV_BLOCKS
-        self._blocks_t = full_t.as_strided((GEMV_BLOCKS, d, block), (block, padded, 1))
+        self._block = padded // COLUMN_BLOCKS
+        self._blocks_t = full_t.as_strided((COLUMN_BLOCKS, d, self._block), (self._block, padded, 1))
+        self._block_bias = None
+        if bias is not None:
+            self._block_bias = torch.zeros(padded, dtype=bias.dtype, device=bias.device)
+            self._block_bias[:c] = bias
+            self._block_bias = self._block_bias.view(COLUMN_BLOCKS, 1, self._block)
         self.bias = bias
         self.dtype = weight.dtype
+
+    def _block_logits(self, h: Tensor) -> Tensor:
+        """``[blocks, N, C / blocks]`` logits of ``h`` (padding columns hold the bias or 0)."""
+        out = torch.bmm(h.expand(COLUMN_BLOCKS, -1, -1), self._blocks_t)
+        if self._block_bias is not None:
+            out += self._block_bias
+        return out
 
     def __call__(self, hidden: Tensor) -> Tensor:
         """Return ``float32`` logits ``[N, C]`` for ``hidden`` ``[N, d]``."""
         h = hidden.to(self.dtype)
         n = h.shape[0]
+        c = self.weight.shape[0]
         if n == 1:
-            blocks = torch.bmm(h.expand(GEMV_BLOCKS, 1, -1), self._blocks_t)
-            logits = blocks.view(1, -1)[:, : self.weight.shape[0]]
-        elif n <= 8:
+            return self._block_logits(h).view(1, -1)[:, :c].float()
+        if n <= 8:
             logits = (self.weight @ h.t()).t()
         else:
             logits = h @ self.weight_t
@@ -137,13 +145,12 @@ class PreparedHead:
         return logits.float()
 
     def top_log_probs(self, hidden: Tensor, k: int, banned: Sequence[int] = ()) -> tuple[Tensor, Tensor]:
-        """The ``k`` most probable columns and their log-probabilities, without the ``[N, C]`` logits.
+        """The ``k`` most probable columns and their log-probabilities, without ``[N, C]`` log-probabilities.
 
-        Same result as ``log_softmax(self(hidden) with banned columns at -inf).topk(k)``, computed over
-        blocks of :data:`TOPK_BLOCK` columns: each block's product, log-sum-exp and top ``k`` are taken
-        while the block is still in cache, and the blocks are merged. The full-width version writes and
-        then re-reads ``N x C`` floats twice (``log_softmax``, ``topk``); at 80 rows and 50k columns that
-        added 25-70% to the product's own time in measurements here.
+        Same result as ``log_softmax(self(hidden) with banned columns at -inf).topk(k)``, computed on the
+        batch of column blocks: one batched product (all threads), then each block's top ``k`` and
+        log-sum-exp (in place), merged. The full-width version also writes and re-reads ``N x C`` floats
+        for ``log_softmax``; at 16 rows this is 45% faster, at 80 rows 13%.
 
         Args:
             hidden: ``[N, d]`` decoder states.
@@ -153,29 +160,21 @@ class PreparedHead:
         Returns:
             ``(log_probs, columns)``, each ``[N, k]``, best first; ``log_probs`` is float32.
         """
-        h_t = hidden.to(self.dtype).t()
-        n_cols = self.weight.shape[0]
-        values, columns, norms = [], [], []
-        for start in range(0, n_cols, TOPK_BLOCK):
-            end = min(start + TOPK_BLOCK, n_cols)
-            # [block, N]: rows of the weight times the states, the faster layout of this product
-            block = self.weight[start:end] @ h_t
-            if self.bias is not None:
-                block += self.bias[start:end, None]
-            block = block.float()
-            for col in banned:
-                if start <= col < end:
-                    block[col - start] = float("-inf")
-            v, i = block.topk(min(k, end - start), dim=0)
-            values.append(v)
-            columns.append(i + start)
-            # log-sum-exp in place, shifted by the block's maximum (its top value): no extra buffers
-            top = v[:1].clamp(min=torch.finfo(torch.float32).min)  # a block whose every column is banned
-            norms.append(block.sub_(top).exp_().sum(dim=0).log_() + top[0])
-        norm = torch.logsumexp(torch.stack(norms, dim=-1), dim=-1, keepdim=True)
-        values_all, columns_all = torch.cat(values).t(), torch.cat(columns).t()
-        best, pick = values_all.topk(k, dim=-1)
-        return best - norm, columns_all.gather(1, pick)
+        n, c, width = hidden.shape[0], self.weight.shape[0], self._block
+        blocks = self._block_logits(hidden.to(self.dtype)).float()  # [blocks, N, width]
+        blocks[-1, :, c - (COLUMN_BLOCKS - 1) * width:] = float("-inf")  # the padding columns
+        for col in banned:
+            blocks[col // width, :, col % width] = float("-inf")
+        values, columns = blocks.topk(min(k, width), dim=-1)  # [blocks, N, k]
+        # log-sum-exp in place, shifted by each block's maximum (its top value); a block whose every
+        # column is banned has maximum -inf, clamped so that it adds exp(-inf) = 0.
+        top = values[:, :, :1].clamp(min=torch.finfo(torch.float32).min)
+        norms = blocks.sub_(top).exp_().sum(dim=-1).log_() + top[:, :, 0]
+        norm = torch.logsumexp(norms, dim=0)[:, None]
+        columns = columns + torch.arange(0, COLUMN_BLOCKS * width, width, device=columns.device)[:, None, None]
+        values, columns = values.permute(1, 0, 2).reshape(n, -1), columns.permute(1, 0, 2).reshape(n, -1)
+        best, pick = values.topk(k, dim=-1)
+        return best - norm, columns.gather(1, pick)
 
 
 class TiedHead(nn.Module):

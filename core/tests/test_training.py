@@ -136,3 +136,25 @@ def test_a_task_joins_the_mixture_at_its_start_step(tmp_path):
     assert steps == {"classify": [1, 2, 3, 4, 5, 6], "generate": [4, 5, 6]}
     with pytest.raises(DataError, match="start_step"):
         Task("classify", toydata.CLASSIFY, registry=reg, start_step=-1)
+
+
+def test_a_task_rate_scales_its_share_of_sampled_steps(tmp_path):
+    reg = isolated_registry(fakes=True)
+    clf, gen = make_tasks(reg, tmp_path, n=40)  # equal data sizes: equal shares without rates
+    cfg = TrainerConfig(max_steps=1, out_dir=str(tmp_path / "run"), mixture="temperature", progress=False,
+                        tensorboard=False, eval_split="")
+    trainer = Trainer(cfg)
+    streams = {t.name: type("S", (), {"rows": t.rows("train")})() for t in (clf, gen)}
+
+    def share_of_generate() -> float:
+        picks = Counter(trainer._choose([clf, gen], streams, step, 0)[0].name for step in range(2000))
+        return picks["generate"] / 2000
+
+    assert 0.45 < share_of_generate() < 0.55
+    gen.rate = 3.0
+    assert 0.72 < share_of_generate() < 0.78  # 3 / (3 + 1)
+    with pytest.raises(DataError, match="rate"):
+        Task("classify", toydata.CLASSIFY, registry=reg, rate=0)
+    with pytest.raises(ValueError, match="sampling rate"):
+        Trainer(TrainerConfig(**{**cfg.__dict__, "mixture": "round_robin"})).fit(
+            GeneralistModel("nano", registry=reg), [clf, gen])

@@ -8,6 +8,7 @@ Build one from an instruction, or from a task preset installed by a task plugin:
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -31,6 +32,10 @@ class Task:
         closed_sets: column -> labels for ``closed_set`` slots (default: the labels seen in training data).
         generation: default generation keyword arguments.
         weight: the task's weight in the loss mixture.
+        rate: relative sampling rate in the sampled mixtures (``proportional``, ``temperature``): it
+            multiplies the task's share before normalisation, so 2.0 draws a task about twice as often as its
+            data size alone would. Hard tasks that need more steps than their data size earns them (long
+            outputs, reasoning) get a rate above 1.
         start_step: the training step at which the task joins the mixture (a curriculum: an easy task that
             forces the model to read its input, like classification or infilling, can run alone first).
         skip_bad_rows: skip and count rows that fail preprocessing, instead of raising.
@@ -41,7 +46,8 @@ class Task:
 
     def __init__(self, name: str, instruction: str | Sequence[str] | None = None, *,
                  evaluators: Sequence[Any] | None = None, closed_sets: Mapping[str, Sequence[Any]] | None = None,
-                 generation: Mapping[str, Any] | None = None, weight: float = 1.0, start_step: int = 0,
+                 generation: Mapping[str, Any] | None = None, weight: float = 1.0, rate: float = 1.0,
+                 start_step: int = 0,
                  skip_bad_rows: bool = False,
                  references: str | None = None, primary_metric: str | None = None,
                  registry: Registry | None = None) -> None:
@@ -66,6 +72,9 @@ class Task:
         self._closed_sets = declared
         self.generation = {**(dict(preset.generation) if preset else {}), **dict(generation or {})}
         self.weight = float(weight)
+        if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0):
+            raise DataError(f"rate must be a finite number > 0, got {rate!r}", task=name)
+        self.rate = float(rate)
         if start_step < 0:
             raise DataError(f"start_step must be >= 0, got {start_step}", task=name)
         self.start_step = int(start_step)

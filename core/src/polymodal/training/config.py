@@ -28,7 +28,8 @@ class TrainerConfig:
         clip_norm: gradient-norm clipping (0 disables).
         grad_accum: micro-steps per update.
         mixture: how tasks share steps: ``all`` (every task every step, OFASys), ``proportional`` (one task per
-            micro-step, by data size), ``temperature`` (by size^(1/temperature)), ``round_robin``.
+            micro-step, by data size), ``temperature`` (by size^(1/temperature)), ``round_robin``. The two
+            sampled mixtures multiply each task's share by its ``Task(rate=...)``.
         label_smoothing: epsilon of the label-smoothed cross-entropy.
         ordinal_sigma: targets in ordered token spaces (location bins) are spread as a Gaussian of this many
             bins around the target instead of label-smoothed; 0 for plain label smoothing there too.

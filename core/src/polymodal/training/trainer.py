@@ -79,6 +79,7 @@ class Trainer:
         sizes = np.array([len(streams[t.name].rows) for t in tasks], dtype=np.float64)
         if cfg.mixture == "temperature":
             sizes = sizes ** (1.0 / cfg.temperature)
+        sizes = sizes * np.array([getattr(t, "rate", 1.0) for t in tasks])
         rng = np.random.default_rng([cfg.seed, step, micro])
         return [tasks[int(rng.choice(len(tasks), p=sizes / sizes.sum()))]]
 
@@ -95,6 +96,10 @@ class Trainer:
                 path.
         """
         cfg = self.config
+        rated = [t.name for t in tasks if getattr(t, "rate", 1.0) != 1.0]
+        if rated and cfg.mixture not in ("proportional", "temperature"):
+            raise ValueError(f"tasks {rated} set a sampling rate, which only the 'proportional' and "
+                             f"'temperature' mixtures use; mixture is {cfg.mixture!r}")
         torch.manual_seed(cfg.seed)
         rank, world = init_distributed()
         out = Path(cfg.out_dir)

@@ -30,10 +30,14 @@ def source(b: int = 3, s: int = 7, d: int = 64, seed: int = 1):
     return emb, pad
 
 
-def test_incremental_decoding_matches_full_pass():
+@pytest.mark.parametrize("halves", [False, True])  # few-row products on column halves (see LinearT)
+@pytest.mark.parametrize("b", [1, 3])
+def test_incremental_decoding_matches_full_pass(monkeypatch, halves, b):
+    if halves:
+        monkeypatch.setattr("polymodal.model.stepping.HALVES_MIN_SIZE", 0)
     model = make_model()
-    emb, pad = source()
-    tokens = torch.randint(1, V, (3, 9), generator=torch.Generator().manual_seed(2))
+    emb, pad = source(b=b)
+    tokens = torch.randint(1, V, (b, 9), generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         enc = model.encode(emb, pad)
         full = model.decode(tokens, enc, pad)
@@ -41,6 +45,7 @@ def test_incremental_decoding_matches_full_pass():
         steps = [model.decode(tokens[:, i:i + 1], None, None, cache=cache, start_pos=i) for i in range(9)]
     assert torch.allclose(torch.cat(steps, dim=1), full, atol=1e-5)
     assert cache.length == 9
+    assert all((w.fc1.halves is not None) == halves for w in cache.weights)
 
 
 def test_cache_accepts_several_positions_at_once_and_repeat():

@@ -114,6 +114,9 @@ class PreparedHead:
         self.weight_t = full_t[:, :c]
         self._block = padded // COLUMN_BLOCKS
         self._blocks_t = full_t.as_strided((COLUMN_BLOCKS, d, self._block), (self._block, padded, 1))
+        # The same padded copy as two row halves, [2, d / 2, padded]: a single row multiplies them as one
+        # batched product and adds the two partial results (no column split, no copy).
+        self._row_halves = full_t.view(2, d // 2, padded) if d % 2 == 0 else None
         self._block_bias = None
         if bias is not None:
             self._block_bias = torch.zeros(padded, dtype=bias.dtype, device=bias.device)
@@ -135,7 +138,11 @@ class PreparedHead:
         n = h.shape[0]
         c = self.weight.shape[0]
         if n == 1:
-            return self._block_logits(h).view(1, -1)[:, :c].float()
+            if self._row_halves is None:
+                return self._block_logits(h).view(1, -1)[:, :c].float()
+            parts = torch.bmm(h.reshape(1, 2, -1).transpose(0, 1), self._row_halves)  # [2, 1, padded]
+            logits = torch.add(parts[0, :, :c], parts[1, :, :c])
+            return (logits if self.bias is None else logits.add_(self.bias)).float()
         if n <= 8:
             # [C, n] -> [n, C] contiguous for the row-wise reductions that follow. Stacking the n columns
             # runs 7x faster than .t().contiguous(), whose generic strided copy crawls at this shape.

@@ -30,10 +30,11 @@ HALVES_MIN_SIZE = 1 << 17
 class LinearT(NamedTuple):
     """A linear map as ``x @ weight_t + bias`` with ``weight_t`` contiguous ``[in, out]``.
 
-    ``halves`` views ``weight_t`` (no copy) as a batch of its two column halves, ``[2, in, out / 2]``: MKL
-    runs a product of a few rows on one thread but a batch of products on all, so up to
-    :data:`FEW_ROWS` rows are multiplied by the halves (15-20% faster for the 256x1024 and 1024x256
-    feed-forward weights at 1-5 rows, 2 threads).
+    ``halves`` views ``weight_t`` (no copy) as a batch of its two row halves, ``[2, in / 2, out]``: MKL runs
+    a product of a few rows on one thread but a batch of products on all, so up to :data:`FEW_ROWS` rows
+    are multiplied as ``x[:, :in/2] @ top + x[:, in/2:] @ bottom`` in one batched product. Measured with the
+    weights out of cache, as in a decoding step, at 1 row and 2 threads: 20-40% faster than ``addmm`` for
+    512x512 to 2048x512 weights. Splitting the output columns instead gained less than half as much.
     """
 
     weight_t: Tensor
@@ -48,8 +49,8 @@ class LinearT(NamedTuple):
             # GPU BLAS reads the transposed view at full speed; only the CPU needs the copy.
             w = w.contiguous()
             d_in, d_out = w.shape
-            if d_out % 2 == 0 and d_in * d_out >= HALVES_MIN_SIZE:
-                halves = w.as_strided((2, d_in, d_out // 2), (d_out // 2, d_out, 1))
+            if d_in % 2 == 0 and d_in * d_out >= HALVES_MIN_SIZE:
+                halves = w.view(2, d_in // 2, d_out)
         b = None if linear.bias is None else linear.bias.detach().to(dtype)
         return cls(w, b, halves)
 
@@ -57,8 +58,8 @@ class LinearT(NamedTuple):
         x = x.to(self.weight_t.dtype)
         n = x.shape[0]
         if self.halves is not None and n <= FEW_ROWS:
-            out = torch.bmm(x.expand(2, n, -1), self.halves)  # [2, n, out / 2]
-            out = out.view(1, -1) if n == 1 else out.permute(1, 0, 2).reshape(n, -1)
+            parts = torch.bmm(x.reshape(n, 2, -1).transpose(0, 1), self.halves)  # [2, n, out]
+            out = torch.add(parts[0], parts[1])
             return out if self.bias is None else out.add_(self.bias)
         if self.bias is None:
             return x @ self.weight_t

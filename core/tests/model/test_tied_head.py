@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from polymodal.model import EncoderDecoder, ModelConfig, TiedHead
+from polymodal.model.heads import PreparedHead
 
 V, D = 50, 64
 
@@ -133,3 +134,14 @@ def test_blockwise_top_log_probs_equal_the_full_log_softmax(model, monkeypatch, 
     assert torch.equal(got_col[live], want_col[live])
     assert torch.allclose(got_lp, want_lp, atol=1e-5)
     assert not set(got_col[live].tolist()) & set(banned)
+
+
+@pytest.mark.parametrize("d", [63, 64])  # an odd width has no row halves: single rows use column blocks
+@pytest.mark.parametrize("bias", [False, True])
+def test_prepared_head_single_rows_for_odd_and_even_widths(d, bias):
+    torch.manual_seed(3)
+    weight, b = torch.randn(37, d), (torch.randn(37) if bias else None)
+    prepared = PreparedHead(weight, b)
+    for n in (1, 4, 12):
+        x = torch.randn(n, d)
+        assert torch.allclose(prepared(x), F.linear(x, weight, b), atol=1e-4)

@@ -105,8 +105,10 @@ class PreparedHead:
         # [d, C] operand with unit column stride than from the transposed view of [C, d] (what nn.Linear
         # does); 2-8 rows run fastest as ([C, d] @ [d, n]).T; more rows again from [d, C]. And MKL runs a
         # matrix-vector product on one thread but a batch of products on all: the [d, C] copy is padded
-        # to COLUMN_BLOCKS equal blocks, viewed (no copy) as a [blocks, d, C / blocks] batch. A single row
-        # times that batch runs in 1.0 ms instead of 1.75 (50k columns, d 256, 2 threads).
+        # to COLUMN_BLOCKS equal blocks, viewed (no copy) as a [blocks, d, C / blocks] batch, and as two
+        # row halves (below). A single row times the row halves runs in 1.2 ms instead of 2.3 with the
+        # weight out of cache, 1.9 as column blocks (50k columns, d 256, 2 threads); at d 512 both halve
+        # the time.
         c, d = self.weight.shape
         padded = -(-c // COLUMN_BLOCKS) * COLUMN_BLOCKS
         full_t = torch.zeros(d, padded, dtype=weight.dtype, device=weight.device)

@@ -21,6 +21,9 @@ def test_short_demo_and_eval_reproduction(tmp_path: Path):
               "--tasks", "glue,text_to_sql,visual_grounding", "--threads", "1")
     assert run.returncode == 0, run.stderr[-3000:]
     assert "| glue | accuracy.accuracy |" in run.stdout
+    # the default --rates name tasks outside this run: said, not silently dropped
+    assert "--rates names tasks this demo does not train (caption, summarization, table_qa, table_to_text)" \
+        in run.stdout
     results = json.loads((out / "results.json").read_text())
     assert {r["task"] for r in results} == {"glue", "text_to_sql", "visual_grounding"}
     pictures = sorted((out / "examples").glob("visual_grounding-*.png"))
@@ -36,3 +39,15 @@ def test_short_demo_and_eval_reproduction(tmp_path: Path):
     first_rows = [json.loads(line)["row"] for line in (out / "examples" / "glue.jsonl").read_text().splitlines()]
     test_file = data.read_text()
     assert all(r["sentence"] in test_file for r in first_rows)  # the demo scored the test split
+
+
+def test_rates_option_parses_and_names_a_bad_item():
+    import pytest
+
+    from polymodal.cli.demo import _rates
+
+    assert _rates("glue=1.3, table_qa=2") == {"glue": 1.3, "table_qa": 2.0}
+    assert _rates("") == {}
+    for bad in ("glue", "glue=fast"):
+        with pytest.raises(SystemExit, match=f"got '{bad}'"):
+            _rates(bad)

@@ -36,10 +36,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="tasks that train alone first (easy tasks that make the model read its image or text input; "
                         "the others join after --first-steps); empty for none")
     p.add_argument("--first-steps", type=int, default=400, help="steps before the other tasks join")
+    p.add_argument("--rates", default="caption=0.7,summarization=0.7,table_to_text=0.7,glue=1.3,table_qa=1.3",
+                   help="TASK=RATE,...: sampling rates (Task(rate=...)); the default moves steps from tasks far above "
+                        "their baselines to the two nearest to theirs, at about the same training time; empty for "
+                        "none")
     p.add_argument("--copy", action=argparse.BooleanOptionalAction, default=True,
                    help="a pointer that copies input tokens into the output (polymodal.model.copying)")
     p.add_argument("--image-stride", type=int, default=16, choices=(8, 16),
                    help="the small image adapter's stride on the 64-pixel scenes (8: 64 patches, 16: 16 patches)")
+
+
+def _rates(text: str) -> dict[str, float]:
+    """``"a=0.5,b=2"`` -> ``{"a": 0.5, "b": 2.0}``."""
+    rates = {}
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            rates[name.strip()] = float(value)
+        except ValueError:
+            raise SystemExit(f"--rates: expected TASK=RATE, got {item!r}") from None
+        if not sep:
+            raise SystemExit(f"--rates: expected TASK=RATE, got {item!r}")
+    return rates
 
 
 def _primary(metrics: dict[str, dict[str, float]], key: str) -> float:
@@ -64,6 +82,10 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
     registry = default_registry()
     wanted = args.tasks.split(",") if args.tasks else None
     first = {t for t in (args.first or "").split(",") if t}
+    rates = _rates(getattr(args, "rates", ""))
+    if rates and getattr(args, "mixture", "temperature") not in ("proportional", "temperature"):
+        print(f"  --rates apply to the sampled mixtures only; mixture {args.mixture!r} ignores them")
+        rates = {}
     tasks = []
     for name in registry.names("task"):
         if wanted and name not in wanted:
@@ -75,7 +97,7 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
         paths = resolve_target(spec.write_toy)(str(data_dir / name), args.n, args.seed)
         fmt = next(iter(spec.loaders))
         task = Task(name, [_cpu_sized(i) for i in spec.instructions],
-                    start_step=0 if name in first else args.first_steps)
+                    start_step=0 if name in first else args.first_steps, rate=rates.get(name, 1.0))
         by_split = spec.toy_layout == "dataset"
         for k, split in enumerate(("train", "valid", "test")):
             task.add_dataset(str(paths[0 if by_split else k]), split, format=fmt,
@@ -84,6 +106,9 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
         print(f"  {name}: {len(task.rows('train'))} train / {len(task.rows('test'))} test rows, "
               f"written in its '{fmt}' format to {data_dir / name} and read back by its loader")
         tasks.append(task)
+    unknown = sorted(set(rates) - {t.name for t in tasks})
+    if unknown:
+        print(f"  --rates names tasks this demo does not train ({', '.join(unknown)}); ignored")
     return tasks
 
 

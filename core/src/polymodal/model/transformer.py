@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from .cache import KVCache
 from .config import ModelConfig
-from .layers import DecoderLayer, EncoderLayer, Packing, init_weights, sinusoidal_
+from .layers import DecoderLayer, EncoderLayer, Packing, dropout, init_weights, sinusoidal_
 from .stepping import StepWeights, decoder_layer_step, prepare_step_weights
 
 __all__ = ["EncoderDecoder", "key_mask", "PACK_MIN_PADDING"]
@@ -136,7 +136,7 @@ class EncoderDecoder(nn.Module):
         mask, _ = key_mask(padding_mask)
         pack = _packing(padding_mask) if mask is not None else None
         x = embeds if pack is None else pack.pack(embeds)
-        x = F.dropout(x, self.config.dropout, True) if self.training and self.config.dropout else x
+        x = dropout(x, self.config.dropout, self.training)
         for layer in self.encoder_layers:
             x = layer(x, mask, pack)
         x = self.encoder_norm(x)
@@ -166,7 +166,7 @@ class EncoderDecoder(nn.Module):
                              f"{self.config.max_target_positions}; raise it in ModelConfig or decode less")
         # One fused op: positions + scale * tokens.
         x = torch.add(self.embed_positions.weight[start_pos:end], x_tok, alpha=scale)
-        return F.dropout(x, self.config.dropout, True) if self.training and self.config.dropout else x
+        return dropout(x, self.config.dropout, self.training)
 
     def _embed_packed(self, tokens: Tensor | None, inputs_embeds: Tensor | None, pack: Packing) -> Tensor:
         positions = self.embed_positions.weight[pack.index % pack.length]
@@ -215,8 +215,7 @@ class EncoderDecoder(nn.Module):
                 x = self.embed_decoder_input(tokens, inputs_embeds, 0)
             else:
                 x = self._embed_packed(tokens, inputs_embeds, pack)
-                if self.training and self.config.dropout:
-                    x = F.dropout(x, self.config.dropout, True)
+                x = dropout(x, self.config.dropout, self.training)
             has_cross = enc_out is not None and enc_out.shape[1] > 0
             mask, scale = key_mask(enc_padding_mask) if has_cross else (None, None)
             for layer in self.decoder_layers:

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .stepping import row_halves_product
+
 __all__ = ["TiedHead", "PreparedHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS"]
 
 #: Column blocks of :class:`PreparedHead`'s batched products (see there); 4 measured best on 2 threads.
@@ -142,8 +144,7 @@ class PreparedHead:
         if n == 1:
             if self._row_halves is None:
                 return self._block_logits(h).view(1, -1)[:, :c].float()
-            parts = torch.bmm(h.reshape(1, 2, -1).transpose(0, 1), self._row_halves)  # [2, 1, padded]
-            logits = torch.add(parts[0, :, :c], parts[1, :, :c])
+            logits = row_halves_product(h, self._row_halves)[:, :c]
             return (logits if self.bias is None else logits.add_(self.bias)).float()
         if n <= 8:
             # [C, n] -> [n, C] contiguous for the row-wise reductions that follow. Stacking the n columns

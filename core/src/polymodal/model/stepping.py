@@ -18,7 +18,8 @@ from torch import Tensor, nn
 
 from .layers import DecoderLayer, activate
 
-__all__ = ["LinearT", "StepWeights", "prepare_step_weights", "decoder_layer_step", "FEW_ROWS", "HALVES_MIN_SIZE"]
+__all__ = ["LinearT", "StepWeights", "prepare_step_weights", "decoder_layer_step", "row_halves_product", "FEW_ROWS",
+           "HALVES_MIN_SIZE"]
 
 
 #: Rows up to which :class:`LinearT` multiplies by its two row halves as one batched product.
@@ -26,6 +27,13 @@ FEW_ROWS = 8
 
 #: Weights at least this large (in x out) get the row halves; smaller products gain nothing.
 HALVES_MIN_SIZE = 1 << 17
+
+
+def row_halves_product(x: Tensor, halves: Tensor) -> Tensor:
+    """``x @ w`` for ``halves`` = ``w`` viewed as ``[2, in / 2, out]`` (its row halves): one batched product of
+    the two input halves, whose partial results are added. ``x`` is ``[n, in]``; the result ``[n, out]``."""
+    parts = torch.bmm(x.reshape(x.shape[0], 2, -1).transpose(0, 1), halves)  # [2, n, out]
+    return torch.add(parts[0], parts[1])
 
 
 class LinearT(NamedTuple):
@@ -59,8 +67,7 @@ class LinearT(NamedTuple):
         x = x.to(self.weight_t.dtype)
         n = x.shape[0]
         if self.halves is not None and n <= FEW_ROWS:
-            parts = torch.bmm(x.reshape(n, 2, -1).transpose(0, 1), self.halves)  # [2, n, out]
-            out = torch.add(parts[0], parts[1])
+            out = row_halves_product(x, self.halves)
             return out if self.bias is None else out.add_(self.bias)
         if self.bias is None:
             return x @ self.weight_t

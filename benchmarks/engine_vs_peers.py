@@ -2,7 +2,7 @@
 
 Run by hand (not part of the test suite)::
 
-    python benchmarks/engine_vs_peers.py                # full run: tiny and medium, ~15-25 minutes
+    python benchmarks/engine_vs_peers.py                # full run: tiny and medium, every phase, ~5 minutes
     python benchmarks/engine_vs_peers.py --quick        # ~1 minute smoke run (tiny, fewer repeats)
     python benchmarks/engine_vs_peers.py --threads 1 --sizes tiny --phases train
 
@@ -390,7 +390,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--phases", default="train,gen,mem", help="any of train,gen,mem")
     ap.add_argument("--train-dtypes", default="fp32,bf16")
     ap.add_argument("--gen-dtypes", default="fp32")
-    ap.add_argument("--gen-sizes", default="tiny", help="sizes for the generation phase (default tiny)")
+    ap.add_argument("--gen-sizes", default="tiny,medium",
+                    help="sizes for the generation phase (default tiny,medium, as for training)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="about one minute: tiny only, 2 repeats, no memory")

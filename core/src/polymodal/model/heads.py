@@ -26,9 +26,10 @@ __all__ = ["TiedHead", "PreparedHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS"]
 COLUMN_BLOCKS = 4
 
 #: Fewest rows for which the generators rank columns with :meth:`PreparedHead.top_log_probs`. Measured at
-#: 50k columns, d 256, 2 threads, against logits + ``log_softmax`` + ``topk``: 40% slower at 5 rows, 45%
-#: faster at 16 and 13% faster at 80.
-TOPK_MIN_ROWS = 8
+#: 50k columns, 2 threads, weights out of cache, against logits + ``log_softmax`` + ``topk``: at d 256, 60%
+#: slower at 5 rows and 30% slower at 8 (where the logits come from the fast few-row product), 30-45%
+#: faster at 10-16 and 13% faster at 80; at d 512 the same pattern.
+TOPK_MIN_ROWS = 9
 
 
 def _compute_dtype(t: Tensor) -> torch.dtype:

@@ -48,6 +48,6 @@ def test_rates_option_parses_and_names_a_bad_item():
 
     assert _rates("glue=1.3, table_qa=2") == {"glue": 1.3, "table_qa": 2.0}
     assert _rates("") == {}
-    for bad in ("glue", "glue=fast"):
+    for bad in ("glue", "glue=fast", "=1.3"):
         with pytest.raises(SystemExit, match=f"got '{bad}'"):
             _rates(bad)

@@ -326,8 +326,8 @@ class GeneralistModel:
         from polymodal.training.checkpoint import latest_checkpoint, read_model
 
         path = Path(directory)
-        if not (path / "config.json").exists() and latest_checkpoint(path) is not None:
-            path = latest_checkpoint(path)
+        if not (path / "config.json").exists():
+            path = latest_checkpoint(path) or path  # a run directory: its newest checkpoint
         return read_model(cls, path, registry or default_registry(), device)
 
     def to(self, device: str) -> "GeneralistModel":

@@ -51,12 +51,12 @@ def _rates(text: str) -> dict[str, float]:
     rates = {}
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
         name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise SystemExit(f"--rates: expected TASK=RATE, got {item!r}")
         try:
             rates[name.strip()] = float(value)
         except ValueError:
             raise SystemExit(f"--rates: expected TASK=RATE, got {item!r}") from None
-        if not sep:
-            raise SystemExit(f"--rates: expected TASK=RATE, got {item!r}")
     return rates
 
 
@@ -78,12 +78,13 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
     from polymodal.api.task import Task
     from polymodal.components import resolve_target
     from polymodal.registry import default_registry
+    from polymodal.training.config import SAMPLED_MIXTURES
 
     registry = default_registry()
     wanted = args.tasks.split(",") if args.tasks else None
     first = {t for t in (args.first or "").split(",") if t}
     rates = _rates(getattr(args, "rates", ""))
-    if rates and getattr(args, "mixture", "temperature") not in ("proportional", "temperature"):
+    if rates and getattr(args, "mixture", "temperature") not in SAMPLED_MIXTURES:
         print(f"  --rates apply to the sampled mixtures only; mixture {args.mixture!r} ignores them")
         rates = {}
     tasks = []

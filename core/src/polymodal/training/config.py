@@ -7,9 +7,11 @@ from typing import Any, Mapping
 
 from polymodal.errors import PolymodalError
 
-__all__ = ["TrainerConfig", "MIXTURES", "SCHEDULES"]
+__all__ = ["TrainerConfig", "MIXTURES", "SAMPLED_MIXTURES", "SCHEDULES"]
 
 MIXTURES = ("all", "proportional", "temperature", "round_robin")
+#: The mixtures that draw one task per micro-step at random (and so honour ``Task(rate=...)``).
+SAMPLED_MIXTURES = ("proportional", "temperature")
 SCHEDULES = ("constant", "linear", "cosine")
 
 

@@ -24,7 +24,7 @@ import torch
 from polymodal.engine.batch import Collator
 from polymodal.errors import PolymodalError
 from polymodal.training.checkpoint import latest_checkpoint, read_trainer_state, write_checkpoint
-from polymodal.training.config import TrainerConfig
+from polymodal.training.config import SAMPLED_MIXTURES, TrainerConfig
 from polymodal.training.data import TaskStream, validate_rows
 from polymodal.training.distributed import (apply_fsdp, average_gradients, full_model_state, full_optimizer_state,
                                             gathered, init_distributed, load_optimizer_state, shard, wants_fsdp)
@@ -97,7 +97,7 @@ class Trainer:
         """
         cfg = self.config
         rated = [t.name for t in tasks if getattr(t, "rate", 1.0) != 1.0]
-        if rated and cfg.mixture not in ("proportional", "temperature"):
+        if rated and cfg.mixture not in SAMPLED_MIXTURES:
             raise ValueError(f"tasks {rated} set a sampling rate, which only the 'proportional' and "
                              f"'temperature' mixtures use; mixture is {cfg.mixture!r}")
         torch.manual_seed(cfg.seed)

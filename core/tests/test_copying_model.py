@@ -66,7 +66,7 @@ def test_only_the_rows_data_can_be_copied_not_the_instructions_text():
     example = enc.encode({"src": "red circle", "tgt": "positive"}, train=False, index=0)
     batch = Collator(enc.columns, model._adapter_targets(enc))([(0, example)])
     head = model.net.head(enc.columns.ranges)
-    _, _, cols = model.net._encode_for(batch, head)
+    _, _, cols, _ = model.net._encode_for(batch, head)
     copyable = head.columns[cols[0][cols[0] >= 0]].tolist()
     words = [model.ctx.layout.space("text").offset + i for i in model.ctx.resources["text.tokenizer"].encode(
         "red circle")]

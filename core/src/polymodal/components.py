@@ -144,12 +144,16 @@ class TokenSpaceSpec:
         ordinal: the tokens are ordered values (location bins), so neighbouring tokens are close answers;
             training then spreads a target over its neighbours (see
             :func:`~polymodal.model.losses.label_smoothed_loss` and ``TrainerConfig.ordinal_sigma``).
+        spatial: the tokens are bins of a coordinate's fraction of an input's width or height (location
+            bins; implies ``ordinal``); models score them with a pointer over the input's placed features
+            (see :mod:`polymodal.model.locating`).
     """
 
     name: str
     size: int | None
     doc: str = ""
     ordinal: bool = False
+    spatial: bool = False
 
 
 @dataclass(frozen=True)

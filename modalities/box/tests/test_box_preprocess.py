@@ -179,6 +179,20 @@ def test_num_bins_attribute(setup):
     assert np.allclose(box_pre.postprocess(tokens, row), [0, 0, 99, 50], atol=0.01)
 
 
+def test_num_bins_limits_what_decoding_can_emit(setup):
+    plan, enc = setup(box=",num_bins=100")
+    span = next(seg for seg in plan.program.walk() if seg.kind == "span")
+    assert span.size == 100 and any("(its first 100)" in line for line in plan.program.describe(plan))
+    ex = enc.encode({"img": np.zeros((32, 48, 3), np.uint8), "cap": "the red circle", "region": "0,0,24,16"},
+                    train=False)
+    space = enc.ctx.layout.space("box.loc")
+    lo = enc.columns.column(space.offset)
+    states = ex.machine.trace([enc.columns.column(t) for t in ex.target])
+    for state in states[:4]:
+        allowed = np.flatnonzero(ex.machine.allowed(state))
+        assert allowed.tolist() == list(range(lo, lo + 100))  # bins 0-99 of the space's 1000, nothing else
+
+
 def test_planner_needs_an_image_and_spec_is_import_light(registry):
     with pytest.raises(InstructionError, match="IMAGE"):
         compile_instruction("[TEXT:cap] where? -> [BOX:region]", registry)

@@ -35,7 +35,7 @@ def test_small_adapter_shapes_masks_and_positions(batch):
         adapter = SmallConvAdapter(D, {"stride": stride})
         n_params = sum(p.numel() for n, p in adapter.backbone.named_parameters())
         assert 50_000 < n_params < 150_000
-        x, mask, pos = adapter(batch)
+        x, mask, pos, _ = adapter(batch)
         assert x.shape == (2, grid * grid, D) and pos.shape == (2, grid * grid, D)
         expected = torch.zeros(2, grid, grid, dtype=torch.bool)
         expected[0, grid // 2:] = True  # the wide image's lower half is padding
@@ -44,9 +44,21 @@ def test_small_adapter_shapes_masks_and_positions(batch):
         assert torch.equal(pos[0], pos[1]) and len({tuple(p.tolist()) for p in pos[0]}) == grid * grid
 
 
+def test_places_are_cell_centres_as_fractions_of_each_images_content(batch):
+    adapter = SmallConvAdapter(D, {"stride": 8})
+    _, mask, _, places = adapter(batch)
+    assert places.shape == (2, 16, 2)
+    grid = places.view(2, 4, 4, 2)
+    centres = (torch.arange(4) + 0.5) / 4
+    assert torch.allclose(grid[1, 2, :, 0], centres) and torch.allclose(grid[1, :, 2, 1], centres)
+    # the wide image fills the top two of four rows: its rows are halves of its content, not quarters
+    assert torch.allclose(grid[0, :2, 1, 1], torch.tensor([0.25, 0.75])) and torch.allclose(grid[0, 0, :, 0], centres)
+    assert ((places[~mask] > 0) & (places[~mask] < 1)).all()
+
+
 def test_gradients_reach_backbone_and_positions(batch):
     adapter = SmallConvAdapter(D, {"stride": 8})
-    x, mask, pos = adapter(batch)
+    x, mask, pos, _ = adapter(batch)
     (x.sum() + pos.sum()).backward()
     assert adapter.backbone[0].weight.grad.abs().sum() > 0
     assert adapter.row_pos.weight.grad[:4].abs().sum() > 0 and adapter.row_pos.weight.grad[4:].abs().sum() == 0
@@ -56,7 +68,7 @@ def test_resnet_adapter_is_ofas_cut(batch):
     torch.manual_seed(0)
     adapter = ResNetAdapter(D, {"depth": "tiny"}).eval()
     assert adapter.arch == "resnet50" and adapter.channels == 1024 and adapter.stride == 16
-    x, mask, pos = adapter(batch)
+    x, mask, pos, _ = adapter(batch)
     assert x.shape == (2, 4, D) and mask.tolist() == [[False, False, True, True], [False] * 4]
     assert torch.isfinite(x).all()
     with pytest.raises(PluginError, match="depth"):
@@ -67,7 +79,7 @@ def test_resnet_adapter_is_ofas_cut(batch):
 def test_vit_adapter(batch, depth):
     adapter = ViTAdapter(D, {"depth": depth})
     assert adapter.stride == 16 and adapter.channels == 192
-    x, mask, pos = adapter(batch)
+    x, mask, pos, _ = adapter(batch)
     assert x.shape == (2, 4, D) and mask.tolist() == [[False, False, True, True], [False] * 4]
 
 

@@ -178,3 +178,36 @@ def test_box_corners_train_against_their_neighbouring_bins():
     near = (bins[:-1] * bins[1:]).sum(1).mean()
     far = (bins[:-100] * bins[100:]).sum(1).mean()
     assert near > 0.5 and far < near - 0.2
+
+
+def test_the_location_pointer_grounds_toy_scenes_and_survives_a_checkpoint(tmp_path):
+    """A nano model with the location pointer (the default) finds the named object on held-out scenes. Measured
+    on 60 held-out scenes after 500 steps: 40% Acc@IoU0.5 with the pointer, against 25% for a random object's
+    box; without the pointer the same run puts out a few prior boxes (8% for the demo's micro model at 600)."""
+    import torch
+
+    from polymodal.api.model import GeneralistModel
+    from polymodal.api.task import Task
+    from polymodal.training.config import TrainerConfig
+    from polymodal.training.trainer import Trainer
+
+    torch.set_num_threads(1)
+    instruction = INSTRUCTION.replace("[IMAGE:img]", "[IMAGE:img,size=64,adapter=image.small]") \
+        .replace("[BOX:region]", "[BOX:region,num_bins=64]")
+    task = Task("visual_grounding", [instruction], evaluators=["iou_accuracy"])
+    task.add_dataset(make_toy(400, 0, "train"), "train")
+    held_out = make_toy(60, 1, "test")
+    model = GeneralistModel("nano", resource_options={"text.tokenizer": {"vocab_size": 300}}, dropout=0.0)
+    cfg = TrainerConfig(max_steps=500, lr=3e-3, warmup_steps=30, batch_size=16, out_dir=str(tmp_path / "run"),
+                        progress=False, tensorboard=False, eval_split="")
+    Trainer(cfg).fit(model, [task])
+    assert model.net.locate is not None
+    enc = model.task_encoder("visual_grounding")
+    boxes = [o.values["region"] for o in model.generate_rows(enc, held_out)]
+    refs = [r["region"] for r in held_out]
+    chance = baseline(make_toy(400, 0, "train"), held_out)
+    assert iou_accuracy(boxes, refs)["acc_iou"] > iou_accuracy(chance, refs)["acc_iou"] + 5, boxes[:3]
+    loaded = GeneralistModel.from_pretrained(tmp_path / "run")
+    assert loaded.net.locate is not None
+    assert [o.values["region"] for o in loaded.generate_rows(loaded.task_encoder("visual_grounding"), held_out)] \
+        == boxes

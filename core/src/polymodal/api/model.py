@@ -132,7 +132,7 @@ class GeneralistModel:
                     spaces[space.name] = space.size
         self.ctx = BuildContext(VocabLayout.build(spaces), resources)
         config = ModelConfig.named(self.size, vocab_size=self.ctx.layout.size, **self.overrides)
-        self.net = GeneralistNet(config, self._adapters(plans))
+        self.net = GeneralistNet(config, self._adapters(plans), self.spatial_ranges())
         self._init_ordinal_embeddings()
 
     def _adapters(self, plans: Iterable[Any]) -> dict[str, tuple[str, dict]]:
@@ -190,7 +190,14 @@ class GeneralistModel:
 
     def _ordinal_spaces(self) -> set[str]:
         specs = [self.registry.modality(token) for token in self.registry.modality_tokens()]
-        return {space.name for spec in specs if spec is not None for space in spec.token_spaces if space.ordinal}
+        return {space.name for spec in specs if spec is not None for space in spec.token_spaces
+                if space.ordinal or space.spatial}
+
+    def spatial_ranges(self) -> list[tuple[int, int]]:
+        """Global id ranges ``[start, end)`` of the layout's spatial token spaces (location bins)."""
+        specs = [self.registry.modality(token) for token in self.registry.modality_tokens()]
+        names = {space.name for spec in specs if spec is not None for space in spec.token_spaces if space.spatial}
+        return [(space.offset, space.end) for space in self.ctx.layout.spaces() if space.name in names]
 
     def _init_ordinal_embeddings(self) -> None:
         """Ordered spaces (location bins) start with embeddings that vary smoothly along the space: mostly sine

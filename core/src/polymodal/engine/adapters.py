@@ -7,10 +7,13 @@ no ``space`` option:
 1. ``Preprocessor.encode(value, ...)`` in a DataLoader worker -> a dict of numpy arrays (one row);
 2. ``AdapterClass.collate(items)`` in the worker -> a dict of CPU tensors for the batch (a classmethod, so no
    module state crosses processes);
-3. ``adapter(data)`` on the model's device -> ``(embeds [B, L, d], padding_mask [B, L], positions)``, where
-   ``padding_mask`` is True on padding and ``positions`` is ``None`` or an embedding ``[B, L, d]`` the adapter
-   adds itself (e.g. 2-D patch positions); the engine adds a slot-type embedding and concatenates all slots in
-   instruction order before the encoder.
+3. ``adapter(data)`` on the model's device -> ``(embeds [B, L, d], padding_mask [B, L], positions)`` or
+   ``(embeds, padding_mask, positions, places)``, where ``padding_mask`` is True on padding, ``positions`` is
+   ``None`` or an embedding ``[B, L, d]`` the adapter adds itself (e.g. 2-D patch positions), and ``places``
+   (optional) is ``None`` or ``[B, L, 2]``: where each embedding sits in its input, ``(x, y)`` as fractions of
+   the input's width and height (an image patch's centre). The engine adds a slot-type embedding and
+   concatenates all slots in instruction order before the encoder; places let the location pointer
+   (:mod:`polymodal.model.locating`) score location bins from the positions it attends to.
 
 Adapters are built once per model with ``AdapterClass(d_model=..., options=spec.options, attrs=slot.attrs)``
 and their parameters are saved in the checkpoint under ``adapters.<name>.``.
@@ -46,5 +49,6 @@ class Adapter(nn.Module):
         """Stack one batch of preprocessed rows (numpy arrays) into tensors; default: stack every key."""
         return {key: torch.stack([torch.as_tensor(item[key]) for item in items]) for key in items[0]}
 
-    def forward(self, data: Mapping[str, Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
+    def forward(self, data: Mapping[str, Tensor]) -> tuple[Tensor, ...]:
+        """``(embeds, padding_mask, positions)`` or ``(embeds, padding_mask, positions, places)``."""
         raise NotImplementedError

@@ -45,6 +45,8 @@ class ModelConfig:
         max_target_positions: learned decoder positions (the longest decoder sequence).
         pad_id: global id of the padding token.
         copy: mix a pointer over the encoder's tokens into every head (see :mod:`polymodal.model.copying`).
+        locate: score location bins with a pointer over the input's placed features, e.g. image patches
+            (see :mod:`polymodal.model.locating`); used only by models with spatial token spaces.
     """
 
     vocab_size: int
@@ -59,6 +61,7 @@ class ModelConfig:
     max_target_positions: int = 1024
     pad_id: int = 0
     copy: bool = False
+    locate: bool = True
 
     def __post_init__(self) -> None:
         problems = []

@@ -231,6 +231,8 @@ class AutomatonBuilder:
             return nxt
         if seg.kind == "span":
             lo, hi = self._space(seg)
+            if seg.size:
+                hi = min(hi, lo + seg.size)
             nxt = follow
             for _ in range(seg.length or 0):
                 nxt = self._new(_State(ranges=[(lo, hi)], default=nxt, slot=seg.slot))

@@ -255,7 +255,10 @@ class _Planner:
         if s.attrs.get("closed_set"):
             return Segment("choice", slot=s.index, space=s.space)
         if options.get("length"):
-            return Segment("span", slot=s.index, space=s.space, length=int(options["length"]))
+            # option "size": the slot attribute that limits the span to the first tokens of its space
+            size = s.attrs.get(options["size"]) if options.get("size") else None
+            return Segment("span", slot=s.index, space=s.space, length=int(options["length"]),
+                           size=int(size) if size else None)
         return Segment("free", slot=s.index, space=s.space, max_length=s.attrs.get("max_length"))
 
     def _check_program(self, program: Program) -> None:

@@ -34,6 +34,7 @@ class Segment:
         slot: index of the :class:`SlotPlan` it comes from (``None`` for a loop).
         space: token space of the tokens (``None`` for loops and continuous outputs).
         length: exact token count of a ``span``.
+        size: a ``span`` uses only the first ``size`` tokens of its space (e.g. a box slot's ``num_bins``).
         max_length: cap on a ``free`` segment.
         body: the segments of a ``loop``.
     """
@@ -43,11 +44,12 @@ class Segment:
     space: str | None = None
     length: int | None = None
     max_length: int | None = None
+    size: int | None = None
     body: tuple["Segment", ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
-        for key in ("slot", "space", "length", "max_length"):
+        for key in ("slot", "space", "length", "max_length", "size"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         if self.body:
@@ -96,7 +98,8 @@ class Program:
                 lines.append(f"{indent}{step}. free {what}: any '{seg.space}' tokens{cap}, "
                              "until the next segment starts")
             elif seg.kind == "span":
-                lines.append(f"{indent}{step}. span {what}: exactly {seg.length} '{seg.space}' tokens")
+                first = f" (its first {seg.size})" if seg.size else ""
+                lines.append(f"{indent}{step}. span {what}: exactly {seg.length} '{seg.space}' tokens{first}")
             elif seg.kind == "choice":
                 lines.append(f"{indent}{step}. closed set {what}: one label of column '{slot.column}' as a trie "
                              f"over '{seg.space}' tokens (labels from the task's closed_sets or its train split)")

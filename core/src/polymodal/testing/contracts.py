@@ -168,16 +168,23 @@ class AdapterContract:
         spec, adapter = self._adapter()
         items = self.items()
         data = type(adapter).collate(items)
-        x, mask, pos = adapter(data)
+        out = adapter(data)
+        assert len(out) in (3, 4), "an adapter returns (embeds, padding_mask, positions[, places])"
+        x, mask, pos = out[:3]
         assert x.dim() == 3 and x.shape[0] == len(items) and x.shape[2] == self.d_model
         assert mask.shape == x.shape[:2] and mask.dtype == torch.bool
         assert not mask.all(dim=1).any(), "every row must keep at least one position"
         assert pos is None or pos.shape == x.shape
         assert torch.isfinite(x).all()
+        places = out[3] if len(out) == 4 else None
+        if places is not None:
+            assert places.shape == (*x.shape[:2], 2), "places are [B, L, 2]: (x, y) of each embedding"
+            inside = places[~mask]
+            assert ((inside >= 0) & (inside <= 1)).all(), "places are fractions of the input, in [0, 1]"
 
     def test_gradients_reach_the_parameters(self):
         spec, adapter = self._adapter()
-        x, mask, pos = adapter(type(adapter).collate(self.items()))
+        x, mask, pos = adapter(type(adapter).collate(self.items()))[:3]
         out = x if pos is None else x + pos
         out[~mask].sum().backward()
         grads = [p.grad for p in adapter.parameters() if p.requires_grad]

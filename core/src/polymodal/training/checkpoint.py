@@ -117,7 +117,7 @@ def read_model(cls: type, path: Path, registry: Any, device: str = "cpu") -> "Ge
         model._resource_targets[key] = entry["target"]
     model.ctx = BuildContext(VocabLayout.from_dict(config["layout"]), resources)
     adapters = {k: (t, o) for k, (t, o) in config["adapters"].items()}
-    model.net = GeneralistNet(ModelConfig.from_dict(config["model"]), adapters)
+    model.net = GeneralistNet(ModelConfig.from_dict(config["model"]), adapters, model.spatial_ranges())
     state = load_file(str(path / "model.safetensors"))
     missing, unexpected = model.net.load_state_dict(state, strict=False)
     if missing or unexpected:

@@ -22,7 +22,7 @@ BOX = ModalitySpec(
     default_adapter="box.embed",
     default_head="box.head",
     token_spaces=(TokenSpaceSpec("box.loc", NUM_BINS, "location bins: a coordinate's fraction of the "
-                                 "preprocessed image's width or height, quantised", ordinal=True),),
+                                 "preprocessed image's width or height, quantised", ordinal=True, spatial=True),),
     requires=("IMAGE",),
 )
 
@@ -50,7 +50,8 @@ EMBED = ComponentSpec(
 HEAD = ComponentSpec(
     kind="head", name="box.head", modality="BOX",
     target="polymodal.model.heads:TiedHead",
-    doc="predicted box: exactly 4 tokens constrained to the box.loc space, tied-embedding logits",
+    doc="predicted box: exactly 4 tokens constrained to the slot's num_bins first tokens of the box.loc space, "
+        "tied-embedding logits",
     sides=frozenset({"decoder"}),
-    options={"space": "box.loc", "length": 4},
+    options={"space": "box.loc", "length": 4, "size": "num_bins"},
 )

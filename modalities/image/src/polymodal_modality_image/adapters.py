@@ -3,7 +3,7 @@
 Every adapter runs a backbone to a feature map ``[B, C, gh, gw]``, projects each cell with ``Linear(C, d_model)``
 followed by a LayerNorm (random-init backbones give features of arbitrary scale; the norm puts them on the scale
 of the token embeddings), and returns learned 2-D positions ``row[i] + col[j]`` separately (the engine adds
-them). ``collate`` pads the images of a batch to the largest height and width, and the padding mask marks the
+them) and each cell's place, its centre as a fraction of the image (for the location pointer). ``collate`` pads the images of a batch to the largest height and width, and the padding mask marks the
 feature cells that hold only padding.
 
 - :class:`ResNetAdapter` (``image.resnet``): OFA's encoder, a timm ResNet-50/101/152 cut after layer3 (stride 16,
@@ -91,7 +91,7 @@ class ImageAdapter(Adapter):
         """The backbone's feature map ``[B, C, gh, gw]``."""
         raise NotImplementedError
 
-    def forward(self, data: Mapping[str, Tensor]) -> tuple[Tensor, Tensor, Tensor | None]:
+    def forward(self, data: Mapping[str, Tensor]) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
         image = data["image"]
         feats = self.features(image)
         batch, _, gh, gw = feats.shape
@@ -101,7 +101,21 @@ class ImageAdapter(Adapter):
         x = self.norm(self.proj(feats.flatten(2).transpose(1, 2)))
         pos = (self.row_pos.weight[:gh, None, :] + self.col_pos.weight[None, :gw, :]).reshape(gh * gw, -1)
         pos = pos.unsqueeze(0).expand(batch, -1, -1).to(x.dtype)
-        return x, self._padding_mask(data.get("valid"), batch, gh, gw, x.device), pos
+        padding = self._padding_mask(data.get("valid"), batch, gh, gw, x.device)
+        return x, padding, pos, self._places(padding.view(batch, gh, gw))
+
+    @staticmethod
+    def _places(padding: Tensor) -> Tensor:
+        """``[B, gh * gw, 2]``: each cell's centre ``(x, y)`` as a fraction of its image's content (the cells
+        that are not padding; to the cell, as a partly filled last cell counts whole)."""
+        batch, gh, gw = padding.shape
+        content = ~padding
+        cols = content.any(dim=1).sum(dim=1).clamp(min=1).float()  # [B]
+        rows = content.any(dim=2).sum(dim=1).clamp(min=1).float()
+        x = (torch.arange(gw, device=padding.device).float() + 0.5)[None, :] / cols[:, None]  # [B, gw]
+        y = (torch.arange(gh, device=padding.device).float() + 0.5)[None, :] / rows[:, None]  # [B, gh]
+        return torch.stack([x[:, None, :].expand(batch, gh, gw), y[:, :, None].expand(batch, gh, gw)],
+                           dim=-1).reshape(batch, gh * gw, 2)
 
     @staticmethod
     def _padding_mask(valid: Tensor | None, batch: int, gh: int, gw: int, device: torch.device) -> Tensor:

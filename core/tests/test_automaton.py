@@ -93,3 +93,29 @@ def test_rows_share_a_machine_unless_their_forced_tokens_or_loop_counts_differ(r
     one = b2.build(RowTokens(targets={1: [[SPAN.offset] * 4], 2: [t(3)]}, loop_counts={0: 1}))
     two = b2.build(RowTokens(targets={1: [[SPAN.offset] * 4] * 2, 2: [t(3), t(4)]}, loop_counts={0: 2}))
     assert one is not two
+
+
+def test_template_forces_and_keeps_the_given_tokens_and_predicts_only_the_blanks():
+    from polymodal.planning.program import Program, Segment
+
+    program = Program((Segment("template", slot=1, space="text"),), eos=True)
+    cols = Columns([(0, 5), (TEXT.offset, TEXT.end)], EOS, PAD)
+    b = AutomatonBuilder(program, cols, {s.name: (s.offset, s.end) for s in LAYOUT.spaces()})
+    template = [t(7)[0], tuple(t(1, 2, 3)), t(8)[0], tuple(t(1, 2, 3))]
+    row = RowTokens(targets={1: [t(7, 2, 8, 3)]}, templates={1: template})
+    machine = b.build(row)
+    target = b.target(row, EOS)
+    assert target == t(7, 2, 8, 3) + [EOS]
+    states = machine.trace([cols.column(x) for x in target])
+    assert [bool(machine.no_loss[s]) for s in states] == [True, False, True, False, False]
+    assert [bool(machine.kept[s]) for s in states] == [True, False, True, False, False]
+    assert machine.forced[states[0]] == cols.column(t(7)[0])
+    assert sorted(np.flatnonzero(machine.allowed(states[1]))) == [cols.column(x) for x in t(1, 2, 3)]
+    with pytest.raises(ValueError):  # a given token changed
+        machine.trace([cols.column(x) for x in t(9, 2, 8, 3)])
+    with pytest.raises(ValueError):  # a blank filled with a token it does not allow
+        machine.trace([cols.column(x) for x in t(7, 4, 8, 3)])
+    # rows with other given tokens get machines of their own (machines are cached per row content)
+    other = b.build(RowTokens(templates={1: [t(9)[0]] + template[1:]}))
+    assert other is not machine and other.forced[other.start] == cols.column(t(9)[0])
+    assert b.build(RowTokens(templates={1: list(template)})) is machine

@@ -85,6 +85,13 @@ class Preprocessor:
         """The teacher-forcing input for ``tokens`` (noise may be added in training)."""
         return tokens
 
+    def template(self, row: Mapping[str, Any]) -> list[int | tuple[int, ...]]:
+        """For a D-slot with the ``keeps=COLUMN`` attribute: the value as a template read from the row's
+        ``COLUMN``: a global id where the token is given (forced, and kept in the value), a tuple of the global
+        ids allowed where it is blank (predicted). The slot's target must fit it."""
+        raise DataError(f"{type(self).__name__} cannot keep the given parts of another column (keeps=...)",
+                        column=self.slot.column)
+
     def postprocess(self, tokens: list[int], row: Mapping[str, Any] | None = None) -> Any:
         """Turn generated tokens of this slot back into a value."""
         raise NotImplementedError(f"{type(self).__name__} has no postprocessor")

@@ -130,6 +130,7 @@ class RowEncoder:
         pieces[-1][2].append(False)
         enc.append(EOS)
         forced: dict[int, list[int]] = {}
+        templates: dict[int, list] = {}
         targets: dict[int, list[list[int]]] = {}
         loops: dict[int, int] = {}
         have_targets = True
@@ -142,6 +143,11 @@ class RowEncoder:
                     value = None if slot.is_prompt else self._value(row, slot.column)
                     forced[slot.index] = pre.target(value, train=False, rng=rng, row=row)
                     continue
+                if sub.kind == "template":
+                    try:
+                        templates[slot.index] = list(pre.template(row))
+                    except DataError as exc:
+                        raise exc.located(column=slot.column)
                 if not want_targets or slot.column not in row:
                     have_targets = False
                     continue
@@ -154,7 +160,9 @@ class RowEncoder:
                     targets[slot.index] = [pre.target(v, train=train, rng=rng, row=row) for v in values]
                 except DataError as exc:
                     raise exc.located(column=slot.column)
-        tokens = RowTokens(forced=forced, targets=targets, tries=self.tries, loop_counts=loops)
+                if sub.kind == "template":
+                    _check_template(templates[slot.index], targets[slot.index][0], slot)
+        tokens = RowTokens(forced=forced, targets=targets, tries=self.tries, loop_counts=loops, templates=templates)
         machine = self.builder.build(tokens)
         if not have_targets:
             if train:
@@ -207,7 +215,8 @@ class RowEncoder:
             if state < 0 or machine.final[state]:
                 break
             slot = int(machine.slot_of_state[state])
-            if col not in (self.columns.eos, self.columns.pad) and slot >= 0 and not machine.no_loss[state]:
+            kept = machine.kept is not None and machine.kept[state]
+            if col not in (self.columns.eos, self.columns.pad) and slot >= 0 and (kept or not machine.no_loss[state]):
                 pieces.append((slot, int(ids[col])))
             state = machine.advance(state, int(col))
         out: dict[str, Any] = {}
@@ -229,6 +238,21 @@ class RowEncoder:
                 for sub in seg.body:
                     out.setdefault(self.plan.slot(sub.slot).column, [])
         return out
+
+
+def _check_template(template: Sequence[Any], target: Sequence[int], slot: Any) -> None:
+    """A target of a slot with ``keeps=COLUMN`` must be that column's template with its blanks filled in."""
+    kept = slot.attrs.get("keeps")
+    if len(template) != len(target):
+        raise DataError(f"the value has {len(target)} tokens where column '{kept}', which it keeps, has "
+                        f"{len(template)}", column=slot.column)
+    for i, (entry, tok) in enumerate(zip(template, target)):
+        if isinstance(entry, tuple) and tok not in entry:
+            raise DataError(f"token {i} fills a blank of column '{kept}' with a token not allowed there",
+                            column=slot.column)
+        if not isinstance(entry, tuple) and tok != entry:
+            raise DataError(f"token {i} changes what column '{kept}' gives (the value must keep it)",
+                            column=slot.column)
 
 
 def _notes(row: Mapping[str, Any]) -> dict:

@@ -78,12 +78,15 @@ class RowTokens:
         targets: slot index -> global ids of a predicted segment (per repetition for slots inside a loop).
         tries: slot index -> closed set.
         loop_counts: loop position (in ``program.segments``) -> repetitions (training).
+        templates: slot index -> the template of a ``template`` segment: per token a global id (given) or a
+            tuple of global ids (a blank and what may fill it); see ``Preprocessor.template``.
     """
 
     forced: Mapping[int, Sequence[int]] = field(default_factory=dict)
     targets: Mapping[int, Sequence[Sequence[int]]] = field(default_factory=dict)
     tries: Mapping[int, Trie] = field(default_factory=dict)
     loop_counts: Mapping[int, int] = field(default_factory=dict)
+    templates: Mapping[int, Sequence[int | tuple[int, ...]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,6 +99,7 @@ class _State:
     final: bool = False
     no_loss: bool = False
     slot: int = -1
+    kept: bool = False  # forced, but part of the slot's value (a template's given token)
 
 
 @dataclass
@@ -114,6 +118,7 @@ class Machine:
     slot_of_state: np.ndarray | None = None  # int64 [S]: program slot a state emits, -1 for none
     pad_column: int = 0
     eos_column: int = 2
+    kept: np.ndarray | None = None  # bool [S]: forced tokens that belong to the slot's value (templates)
 
     @property
     def n_states(self) -> int:
@@ -170,7 +175,8 @@ class AutomatonBuilder:
         """The machine of ``row``. Rows with the same forced tokens, closed sets and loop counts share one
         (cached) machine, so callers must not modify its arrays."""
         key = (free_max, tuple(sorted((k, tuple(v)) for k, v in row.forced.items())),
-               tuple(sorted((k, id(t)) for k, t in row.tries.items())), tuple(sorted(row.loop_counts.items())))
+               tuple(sorted((k, id(t)) for k, t in row.tries.items())), tuple(sorted(row.loop_counts.items())),
+               tuple(sorted((k, tuple(v)) for k, v in row.templates.items())))
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
@@ -228,6 +234,19 @@ class AutomatonBuilder:
             for tok in reversed(list(toks)):
                 col = self.cols.column(tok)
                 nxt = self._new(_State(allowed={col}, forced=col, default=nxt, no_loss=True, slot=seg.slot))
+            return nxt
+        if seg.kind == "template":
+            template = self.row.templates.get(seg.slot)
+            if template is None:
+                raise DataError("the slot keeps another column but its template is missing", column=str(seg.slot))
+            nxt = follow
+            for entry in reversed(list(template)):
+                if isinstance(entry, tuple):
+                    nxt = self._new(_State(allowed={self.cols.column(t) for t in entry}, default=nxt, slot=seg.slot))
+                else:
+                    col = self.cols.column(entry)
+                    nxt = self._new(_State(allowed={col}, forced=col, default=nxt, no_loss=True, slot=seg.slot,
+                                           kept=True))
             return nxt
         if seg.kind == "span":
             lo, hi = self._space(seg)
@@ -359,7 +378,8 @@ class AutomatonBuilder:
             final=np.asarray([s.final for s in self.states], dtype=bool),
             no_loss=np.asarray([s.no_loss for s in self.states], dtype=bool), start=start,
             slot_of_state=np.asarray([s.slot for s in self.states], dtype=np.int64),
-            pad_column=self.cols.pad, eos_column=self.cols.eos)
+            pad_column=self.cols.pad, eos_column=self.cols.eos,
+            kept=np.asarray([s.kept for s in self.states], dtype=bool))
 
     # -- training targets ------------------------------------------------------------------------------------
     def _emit(self, segments: Sequence[Segment], row: RowTokens, out: list[int], eos_id: int,

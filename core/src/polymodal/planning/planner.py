@@ -254,6 +254,12 @@ class _Planner:
             return Segment("forced", slot=s.index, space=s.space)
         if s.attrs.get("closed_set"):
             return Segment("choice", slot=s.index, space=s.space)
+        if s.attrs.get("keeps"):
+            kept = s.attrs["keeps"]
+            if not any(o.side == "encoder" and o.column == kept for o in self.slots):
+                self.fail(f"keeps={kept} names no input column of this instruction (the slot keeps the given parts "
+                          "of an encoder-side column)", s.span[0], s.span[1] - s.span[0])
+            return Segment("template", slot=s.index, space=s.space)
         if options.get("length"):
             # option "size": the slot attribute that limits the span to the first tokens of its space
             size = s.attrs.get(options["size"]) if options.get("size") else None
@@ -269,6 +275,10 @@ class _Planner:
                     s = self.slots[first.slot]
                     self.fail("a repeated group on the decoder side must start with a fixed-length or closed-set "
                               "slot (e.g. [BOX:b]), so that the start of each repetition can be recognised", s.span[0], s.span[1] - s.span[0])
+                if any(b.kind == "template" for b in seg.body):
+                    s = next(self.slots[b.slot] for b in seg.body if b.kind == "template")
+                    self.fail("a slot that keeps another column (keeps=...) cannot repeat in a group", s.span[0],
+                              s.span[1] - s.span[0])
                 if any(b.kind == "continuous" for b in seg.body):
                     s = next(self.slots[b.slot] for b in seg.body if b.kind == "continuous")
                     self.fail("continuous outputs cannot repeat in a group", s.span[0], s.span[1] - s.span[0])

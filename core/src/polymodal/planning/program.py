@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Segment", "Program"]
 
-KINDS = ("forced", "free", "span", "choice", "loop", "continuous")
+KINDS = ("forced", "free", "span", "choice", "loop", "continuous", "template")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,9 @@ class Segment:
     """One step of the decoding program.
 
     Attributes:
-        kind: one of ``forced``, ``free``, ``span``, ``choice``, ``loop``, ``continuous``.
+        kind: one of ``forced``, ``free``, ``span``, ``choice``, ``loop``, ``continuous``, ``template``
+            (the value is another column's with its blanks filled in: its given tokens are forced but kept in the
+            value, and only the blanks are predicted; a slot with the ``keeps`` attribute).
         slot: index of the :class:`SlotPlan` it comes from (``None`` for a loop).
         space: token space of the tokens (``None`` for loops and continuous outputs).
         length: exact token count of a ``span``.
@@ -100,6 +102,10 @@ class Program:
             elif seg.kind == "span":
                 first = f" (its first {seg.size})" if seg.size else ""
                 lines.append(f"{indent}{step}. span {what}: exactly {seg.length} '{seg.space}' tokens{first}")
+            elif seg.kind == "template":
+                lines.append(f"{indent}{step}. template {what}: the tokens of column '{slot.attrs.get('keeps')}' "
+                             f"with its blanks filled in: its given tokens forced (no loss, kept in the value), "
+                             f"each blank one of the tokens its preprocessor allows there")
             elif seg.kind == "choice":
                 lines.append(f"{indent}{step}. closed set {what}: one label of column '{slot.column}' as a trie "
                              f"over '{seg.space}' tokens (labels from the task's closed_sets or its train split)")

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from polymodal.errors import DataError
 from polymodal_modality_text.preprocess import TextPreprocessor
 
-from polymodal_modality_struct.linearize import detect_kind, linearize
+from polymodal_modality_struct.linearize import as_grid, detect_kind, linearize, linearize_grid
 from polymodal_modality_struct.parse import parse_grid, parse_table, parse_triples
 
 __all__ = ["StructPreprocessor"]
@@ -33,7 +33,41 @@ class StructPreprocessor(TextPreprocessor):
         return super().encode(self._linear(value), train=train, rng=rng, row=row)
 
     def target(self, value: Any, *, train: bool, rng: random.Random, row: Mapping[str, Any]) -> list[int]:
+        if self.attrs.get("keeps"):
+            return super().target(linearize_grid(self._grid(value, self.slot.column)), train=train, rng=rng, row=row)
         return super().target(self._linear(value), train=train, rng=rng, row=row)
+
+    def template(self, row: Mapping[str, Any]) -> list[int | tuple[int, ...]]:
+        """A grid that keeps the given cells of column ``keeps`` (a Sudoku solution keeps its puzzle's clues):
+        the kept grid's tokens, where each blank (0) cell's token is replaced by the tokens of the digits 1-9
+        that may fill it. Decoding then forces the clues and predicts only the blanks."""
+        column = self.attrs["keeps"]
+        if column not in row:
+            raise DataError(f"missing column '{column}', which this slot keeps", column=column)
+        grid = self._grid(row[column], column)
+        given = self._tokens(linearize_grid(grid))
+        fills = [self._tokens(linearize_grid([[v or d for v in r] for r in grid])) for d in range(1, 10)]
+        if any(len(f) != len(given) for f in fills):
+            raise DataError(f"the tokenizer splits column '{column}' differently once its blanks are filled in, so "
+                            "its cells cannot be kept token by token", column=self.slot.column)
+        out: list[int | tuple[int, ...]] = []
+        for i, tok in enumerate(given):
+            alts = tuple(f[i] + self.offset for f in fills)
+            out.append(tok + self.offset if all(a == tok + self.offset for a in alts) else alts)
+        blanks = sum(isinstance(e, tuple) for e in out)
+        if blanks != sum(v == 0 for r in grid for v in r):
+            raise DataError(f"the tokenizer joins cells of column '{column}' into one token, so its blanks cannot "
+                            "be filled token by token", column=self.slot.column)
+        return out
+
+    def _grid(self, value: Any, column: str) -> list[list[int]]:
+        if self.attrs.get("kind") not in (None, "grid"):
+            raise DataError(f"keeps= needs grids, and this slot holds kind={self.attrs['kind']}",
+                            column=self.slot.column)
+        try:
+            return as_grid(value)
+        except DataError as exc:
+            raise exc.located(column=column) from None
 
     def postprocess(self, tokens: list[int], row: Mapping[str, Any] | None = None) -> Any:
         """The generated structure when it parses (grid, table or triples), else the generated text."""

@@ -27,6 +27,9 @@ PREPROCESS = ComponentSpec(
         AttrSpec("uncased", "flag", "lower-case the linearised text", default=False),
         AttrSpec("values", "choice", "database content shown next to columns", default="auto",
                  choices=("none", "matched", "all", "auto"), sides=frozenset({"encoder"})),
+        AttrSpec("keeps", "str", "a grid that keeps the given cells of this input column (a Sudoku solution "
+                 "keeps its puzzle's clues): decoding forces them and predicts only the blanks",
+                 sides=frozenset({"decoder"})),
     ),
 )
 

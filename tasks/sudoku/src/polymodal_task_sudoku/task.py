@@ -27,7 +27,9 @@ BLANK_ACCURACY = EvaluatorSpec(
 
 TASK = TaskSpec(
     name="sudoku",
-    instructions=('" [STRUCT:puzzle] " . solve the sudoku . -> [STRUCT:solution]',),
+    # keeps=puzzle: decoding forces the clues and predicts only the blanks (OFASys predicts every cell, and its
+    # loss is then mostly on copying 70-odd clues)
+    instructions=('" [STRUCT:puzzle] " . solve the sudoku . -> [STRUCT:solution,keeps=puzzle]',),
     doc="Solve a 9x9 Sudoku puzzle given as a STRUCT grid (0 = blank)",
     evaluators=("sudoku.solved_rate", "sudoku.blank_accuracy"),
     primary_metric="sudoku.solved_rate.solved_rate",

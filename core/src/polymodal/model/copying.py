@@ -23,6 +23,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .heads import BatchHead
+
 __all__ = ["CopyGate", "CopyHead"]
 
 #: floor for copy probabilities before the log (a column no source position holds has probability 0)
@@ -89,12 +91,9 @@ def mix(logits: Tensor, attn: Tensor, gate: Tensor, source_columns: Tensor) -> T
     return torch.logaddexp(generate, torch.log(copy.clamp_min(_TINY)) + torch.log((1.0 - gate).clamp_min(_TINY)))
 
 
-class CopyHead:
-    """A head whose output is mixed with copying from one batch's source (what the generators call).
-
-    It behaves like :class:`~polymodal.model.heads.TiedHead` for generation (``columns``, ``n_columns``,
-    ``prepare``) and, called with decoder states and the batch row of each hypothesis, returns the mixture's
-    log-probabilities.
+class CopyHead(BatchHead):
+    """A head whose output is mixed with copying from one batch's source (what the generators call): called
+    with decoder states and the batch row of each hypothesis, it returns the mixture's log-probabilities.
 
     Args:
         head: the tied head.
@@ -103,27 +102,13 @@ class CopyHead:
         source_columns: ``LongTensor[B, S]`` head column of each source position, -1 where it cannot be copied.
     """
 
-    needs_rows = True
-
     def __init__(self, head: nn.Module, gate: CopyGate, keys: Tensor, source_columns: Tensor) -> None:
-        self.head, self.gate, self.keys, self.source_columns = head, gate, keys, source_columns
-        self._prepared = None
-
-    @property
-    def columns(self) -> Tensor:
-        return self.head.columns
-
-    @property
-    def n_columns(self) -> int:
-        return self.head.n_columns
-
-    def prepare(self, dtype: torch.dtype | None = None) -> "CopyHead":
-        self._prepared = self.head.prepare(dtype)
-        return self
+        super().__init__(head)
+        self.gate, self.keys, self.source_columns = gate, keys, source_columns
 
     def __call__(self, hidden: Tensor, rows: Tensor) -> Tensor:
         """``[N, C]`` log-probabilities for decoder states ``hidden`` (``[N, d]``) of batch rows ``rows``."""
-        logits = (self._prepared or self.head)(hidden)
+        logits = self.inner(hidden, rows)
         cols = self.source_columns[rows]
         attn, gate = self.gate.attend(hidden[:, None, :], self.keys[rows], cols >= 0)
         return mix(logits, attn[:, 0], gate[:, 0], cols)

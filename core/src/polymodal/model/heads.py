@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from .stepping import row_halves_product
 
-__all__ = ["TiedHead", "PreparedHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS"]
+__all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS"]
 
 #: Column blocks of :class:`PreparedHead`'s batched products (see there); 4 measured best on 2 threads.
 COLUMN_BLOCKS = 4
@@ -306,3 +306,37 @@ class TiedHead(nn.Module):
             prepared = PreparedHead(weight, b)
         self._prepared = (key, prepared)
         return prepared
+
+
+class BatchHead:
+    """A head bound to one batch's source that changes another head's output (copying, locating): what the
+    generators call. It behaves like the head it wraps (``columns``, ``n_columns``, ``prepare``) and is called
+    with decoder states and the batch row of each hypothesis (``needs_rows``); subclasses implement
+    :meth:`__call__` on :meth:`inner`'s output.
+    """
+
+    needs_rows = True
+
+    def __init__(self, head) -> None:
+        self.head = head
+        self._prepared = None
+
+    @property
+    def columns(self) -> Tensor:
+        return self.head.columns
+
+    @property
+    def n_columns(self) -> int:
+        return self.head.n_columns
+
+    def prepare(self, dtype: torch.dtype | None = None) -> "BatchHead":
+        self._prepared = self.head.prepare(dtype)
+        return self
+
+    def inner(self, hidden: Tensor, rows: Tensor) -> Tensor:
+        """The wrapped head's output for ``hidden`` (``[N, d]``) of batch rows ``rows``."""
+        head = self._prepared or self.head
+        return head(hidden, rows) if getattr(head, "needs_rows", False) else head(hidden)
+
+    def __call__(self, hidden: Tensor, rows: Tensor) -> Tensor:
+        raise NotImplementedError

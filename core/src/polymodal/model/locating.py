@@ -34,6 +34,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .heads import BatchHead
+
 __all__ = ["LocationPointer", "LocatingHead", "spatial_logits", "bins_per_row", "add_block"]
 
 #: The pointer's starting width, as a fraction of the image.
@@ -136,11 +138,9 @@ def bins_per_row(machines: Sequence, lo: int, hi: int, placed: Tensor) -> Tensor
     return torch.tensor(out, dtype=torch.long, device=placed.device) * placed.any(dim=1)
 
 
-class LocatingHead:
-    """A head whose logits over spatial columns get the pointer's (what the generators call).
-
-    It behaves like the head it wraps for generation (``columns``, ``n_columns``, ``prepare``) and, called
-    with decoder states and the batch row of each hypothesis, returns logits (or the copy mixture's
+class LocatingHead(BatchHead):
+    """A head whose logits over spatial columns get the pointer's (what the generators call): called with
+    decoder states and the batch row of each hypothesis, it returns logits (or the copy mixture's
     log-probabilities, when it wraps a :class:`~polymodal.model.copying.CopyHead`).
 
     Args:
@@ -151,30 +151,15 @@ class LocatingHead:
         blocks: ``(lo, hi, bins [B])`` for each spatial column block of the head.
     """
 
-    needs_rows = True
-
     def __init__(self, head, pointer: LocationPointer, sources: tuple[Tensor, Tensor], places: Tensor,
                  placed: Tensor, blocks: Sequence[tuple[int, int, Tensor]]) -> None:
-        self.head, self.pointer, self.sources = head, pointer, sources
+        super().__init__(head)
+        self.pointer, self.sources = pointer, sources
         self.places, self.placed, self.blocks = places, placed, list(blocks)
-        self._prepared = None
-
-    @property
-    def columns(self) -> Tensor:
-        return self.head.columns
-
-    @property
-    def n_columns(self) -> int:
-        return self.head.n_columns
-
-    def prepare(self, dtype: torch.dtype | None = None) -> "LocatingHead":
-        self._prepared = self.head.prepare(dtype)
-        return self
 
     def __call__(self, hidden: Tensor, rows: Tensor) -> Tensor:
         """``[N, C]`` logits for decoder states ``hidden`` (``[N, d]``) of batch rows ``rows``."""
-        head = self._prepared or self.head
-        logits = head(hidden, rows) if getattr(head, "needs_rows", False) else head(hidden)
+        logits = self.inner(hidden, rows)
         keys, raw = self.sources
         attn, mean, width = self.pointer.locate(hidden[:, None, :], (keys[rows], raw[rows]), self.places[rows],
                                                 self.placed[rows])

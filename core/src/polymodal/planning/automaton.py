@@ -230,24 +230,12 @@ class AutomatonBuilder:
             toks = self.row.forced.get(seg.slot)
             if toks is None:
                 raise DataError("the decoder's forced (no_loss) slot has no value", column=str(seg.slot))
-            nxt = follow
-            for tok in reversed(list(toks)):
-                col = self.cols.column(tok)
-                nxt = self._new(_State(allowed={col}, forced=col, default=nxt, no_loss=True, slot=seg.slot))
-            return nxt
+            return self._chain(toks, follow, seg.slot, kept=False)
         if seg.kind == "template":
             template = self.row.templates.get(seg.slot)
             if template is None:
                 raise DataError("the slot keeps another column but its template is missing", column=str(seg.slot))
-            nxt = follow
-            for entry in reversed(list(template)):
-                if isinstance(entry, tuple):
-                    nxt = self._new(_State(allowed={self.cols.column(t) for t in entry}, default=nxt, slot=seg.slot))
-                else:
-                    col = self.cols.column(entry)
-                    nxt = self._new(_State(allowed={col}, forced=col, default=nxt, no_loss=True, slot=seg.slot,
-                                           kept=True))
-            return nxt
+            return self._chain(template, follow, seg.slot, kept=True)
         if seg.kind == "span":
             lo, hi = self._space(seg)
             if seg.size:
@@ -288,6 +276,18 @@ class AutomatonBuilder:
             self._merge(head, body_start, follow)
             return head
         raise PlanError(f"segment kind {seg.kind!r} cannot be decoded as tokens")
+
+    def _chain(self, entries: Sequence[int | tuple[int, ...]], follow: int, slot: int, kept: bool) -> int:
+        """States for a fixed run of tokens: a global id is forced (no loss; ``kept`` in the slot's value or
+        stripped from it), a tuple of ids is predicted among them."""
+        nxt = follow
+        for entry in reversed(list(entries)):
+            if isinstance(entry, tuple):
+                nxt = self._new(_State(allowed={self.cols.column(t) for t in entry}, default=nxt, slot=slot))
+            else:
+                col = self.cols.column(entry)
+                nxt = self._new(_State(allowed={col}, forced=col, default=nxt, no_loss=True, slot=slot, kept=kept))
+        return nxt
 
     def _trie(self, trie: Trie, follow: int, slot: int | None) -> int:
         root = self._new(_State(slot=-1 if slot is None else slot))

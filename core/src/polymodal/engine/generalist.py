@@ -18,7 +18,7 @@ from polymodal.engine.tokens import TokenEmbedding
 from polymodal.generation import GENERATORS, Automaton
 from polymodal.model import EncoderDecoder, ModelConfig, TiedHead, label_smoothed_loss, sinusoidal_
 from polymodal.model.copying import CopyGate, CopyHead, mix
-from polymodal.model.locating import LocatingHead, LocationPointer, add_block, bins_per_row, spatial_logits
+from polymodal.model.locating import LocatingHead, LocationPointer, add_pointer, bins_per_row
 from polymodal.planning.automaton import Machine
 from polymodal.vocab import BOS, SPECIALS
 
@@ -177,10 +177,7 @@ class GeneralistNet(nn.Module):
         if locating is not None:
             sources, places, placed, blocks = locating
             attn, mean, width = self.locate.locate(hidden, sources, places, placed)
-            rows = keep.nonzero()[:, 0]
-            for lo, hi, bins in blocks:
-                logits = add_block(logits, lo, hi, spatial_logits(attn[keep], mean[keep], width[keep], bins[rows],
-                                                                  hi - lo))
+            logits = add_pointer(logits, attn[keep], mean[keep], width[keep], blocks, keep.nonzero()[:, 0])
         loss, nll, n = label_smoothed_loss(logits, batch.target[keep], label_smoothing,
                                            allowed=batch.allowed[keep], ordinal=ordinal,
                                            ordinal_sigma=ordinal_sigma)

@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from .heads import BatchHead
 
-__all__ = ["LocationPointer", "LocatingHead", "spatial_logits", "bins_per_row", "add_block"]
+__all__ = ["LocationPointer", "LocatingHead", "spatial_logits", "add_pointer", "bins_per_row", "add_block"]
 
 #: The pointer's starting width, as a fraction of the image.
 START_WIDTH = 0.1
@@ -131,6 +131,15 @@ def add_block(logits: Tensor, lo: int, hi: int, extra: Tensor) -> Tensor:
     return torch.cat([logits[:, :lo], logits[:, lo:lo + k] + extra, logits[:, lo + k:]], dim=1)
 
 
+def add_pointer(logits: Tensor, attn: Tensor, mean: Tensor, width: Tensor,
+                blocks: Sequence[tuple[int, int, Tensor]], rows: Tensor) -> Tensor:
+    """``logits`` (``[N, C]``) with the pointer's log-density (``attn``, ``mean`` ``[N, S]``, ``width [N]``)
+    added to each spatial block ``(lo, hi, bins [B])``; ``rows`` are the positions' batch rows."""
+    for lo, hi, bins in blocks:
+        logits = add_block(logits, lo, hi, spatial_logits(attn, mean, width, bins[rows], hi - lo))
+    return logits
+
+
 def bins_per_row(machines: Sequence, lo: int, hi: int, placed: Tensor) -> Tensor:
     """``LongTensor[B]``: the most columns of ``[lo, hi)`` any state of each row's decoding program allows (a
     box slot's ``num_bins``); 0 for rows with no placed source position (nothing for the pointer to read)."""
@@ -163,7 +172,4 @@ class LocatingHead(BatchHead):
         keys, raw = self.sources
         attn, mean, width = self.pointer.locate(hidden[:, None, :], (keys[rows], raw[rows]), self.places[rows],
                                                 self.placed[rows])
-        for lo, hi, bins in self.blocks:
-            logits = add_block(logits, lo, hi, spatial_logits(attn[:, 0], mean[:, 0], width[:, 0], bins[rows],
-                                                              hi - lo))
-        return logits
+        return add_pointer(logits, attn[:, 0], mean[:, 0], width[:, 0], self.blocks, rows)

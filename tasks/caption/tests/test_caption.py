@@ -137,7 +137,7 @@ def test_rows_run_through_the_engine_and_the_small_adapter():
     assert kind == "features" and name == "image.small"
     adapter = resolve_target(target)(d_model=16, options=reg.get("adapter", "image.small").options)
     torch.manual_seed(0)
-    x, mask, pos = adapter(data)
+    x, mask, pos, _ = adapter(data)
     assert x.shape[0] == 3 and x.shape[2] == 16 and mask.shape == x.shape[:2]
     assert mask[0].sum() == 0 and mask[1].sum() > 0  # only the narrow image has padding
 

@@ -36,9 +36,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="tasks that train alone first (easy tasks that make the model read its image or text input; "
                         "the others join after --first-steps); empty for none")
     p.add_argument("--first-steps", type=int, default=400, help="steps before the other tasks join")
-    p.add_argument("--rates", default="caption=0.7,summarization=0.7,table_to_text=0.7,glue=1.3,table_qa=1.3",
+    p.add_argument("--rates", default="caption=0.6,summarization=0.6,table_to_text=0.6,glue=1.5,table_qa=1.3,"
+                                      "visual_grounding=1.5",
                    help="TASK=RATE,...: sampling rates (Task(rate=...)); the default moves steps from tasks far above "
-                        "their baselines to the two nearest to theirs, at about the same training time; empty for "
+                        "their baselines to the three nearest to theirs, at about the same training time; empty for "
                         "none")
     p.add_argument("--copy", action=argparse.BooleanOptionalAction, default=True,
                    help="a pointer that copies input tokens into the output (polymodal.model.copying)")

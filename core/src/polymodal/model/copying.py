@@ -25,25 +25,29 @@ from torch import Tensor, nn
 
 from .heads import BatchHead
 
-__all__ = ["CopyGate", "CopyHead"]
+__all__ = ["Pointer", "CopyGate", "CopyHead"]
 
 #: floor for copy probabilities before the log (a column no source position holds has probability 0)
 _TINY = 1e-30
 
 
-class CopyGate(nn.Module):
-    """The pointer's query and key projections and the generate/copy gate.
+class Pointer(nn.Module):
+    """Query and key projections and a masked attention from decoder states over source positions: what the
+    copy gate and the location pointer (:mod:`polymodal.model.locating`) share.
 
     Args:
         d_model: model width.
+        **outputs: further linear read-outs of ``d_model`` features, by attribute name and width (e.g.
+            ``gate=1``), created and initialised after the query and the key.
     """
 
-    def __init__(self, d_model: int) -> None:
+    def __init__(self, d_model: int, **outputs: int) -> None:
         super().__init__()
         self.query = nn.Linear(d_model, d_model)
         self.key = nn.Linear(d_model, d_model)
-        self.gate = nn.Linear(d_model, 1)
-        for m in (self.query, self.key, self.gate):
+        for name, width in outputs.items():
+            setattr(self, name, nn.Linear(d_model, width))
+        for m in (self.query, self.key, *(getattr(self, name) for name in outputs)):
             nn.init.normal_(m.weight, std=0.02)
             nn.init.zeros_(m.bias)
         self.scale = 1.0 / math.sqrt(d_model)
@@ -51,6 +55,26 @@ class CopyGate(nn.Module):
     def keys(self, enc_out: Tensor) -> Tensor:
         """Pointer keys of the encoder output (``[B, S, d]``), computed once per batch."""
         return self.key(enc_out)
+
+    def attention(self, hidden: Tensor, keys: Tensor, allowed: Tensor) -> tuple[Tensor, Tensor]:
+        """Float32 attention ``[B, T, S]`` of decoder states ``hidden`` (``[B, T, d]``) over the positions
+        ``allowed`` (``BoolTensor[B, S]``) of the same rows, and whether each row allows any (``[B, 1, 1]``);
+        a row that allows none gets zero attention."""
+        scores = torch.einsum("btd,bsd->bts", self.query(hidden), keys) * self.scale
+        scores = scores.float().masked_fill(~allowed[:, None, :], float("-inf"))
+        any_allowed = allowed.any(dim=1)[:, None, None]
+        return torch.softmax(scores.masked_fill(~any_allowed, 0.0), dim=-1) * any_allowed, any_allowed
+
+
+class CopyGate(Pointer):
+    """The copy pointer: a :class:`Pointer` plus the generate/copy gate.
+
+    Args:
+        d_model: model width.
+    """
+
+    def __init__(self, d_model: int) -> None:
+        super().__init__(d_model, gate=1)
 
     def attend(self, hidden: Tensor, keys: Tensor, copyable: Tensor) -> tuple[Tensor, Tensor]:
         """Pointer attention and gate for decoder states of the same rows as ``keys``.
@@ -64,10 +88,7 @@ class CopyGate(nn.Module):
             ``(attention [B, T, S], generate gate [B, T, 1])``; a row with nothing to copy gets zero attention
             and a gate of 1.
         """
-        scores = torch.einsum("btd,bsd->bts", self.query(hidden), keys) * self.scale
-        scores = scores.float().masked_fill(~copyable[:, None, :], float("-inf"))
-        any_copy = copyable.any(dim=1)[:, None, None]
-        attn = torch.softmax(scores.masked_fill(~any_copy, 0.0), dim=-1) * any_copy
+        attn, any_copy = self.attention(hidden, keys, copyable)
         gate = torch.sigmoid(self.gate(hidden).float())
         return attn, torch.where(any_copy, gate, torch.ones_like(gate))
 

@@ -32,8 +32,9 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from .copying import Pointer
 from .heads import BatchHead
 
 __all__ = ["LocationPointer", "LocatingHead", "spatial_logits", "add_pointer", "bins_per_row", "add_block"]
@@ -48,26 +49,18 @@ MAX_OFFSET = 0.25
 MIN_WIDTH_BINS = 0.5
 
 
-class LocationPointer(nn.Module):
-    """The pointer's projections: keys and edge offsets of the source positions, queries and read-out of the
-    decoder states.
+class LocationPointer(Pointer):
+    """A :class:`~polymodal.model.copying.Pointer` plus the edge offsets of the source positions and the
+    read-out (edge, width) of the decoder states.
 
     Args:
         d_model: model width.
     """
 
     def __init__(self, d_model: int) -> None:
-        super().__init__()
-        self.query = nn.Linear(d_model, d_model)
-        self.key = nn.Linear(d_model, d_model)
-        self.edges = nn.Linear(d_model, 4)
-        self.read = nn.Linear(d_model, 5)
-        for m in (self.query, self.key, self.edges, self.read):
-            nn.init.normal_(m.weight, std=0.02)
-            nn.init.zeros_(m.bias)
+        super().__init__(d_model, edges=4, read=5)
         with torch.no_grad():
             self.read.bias[4] = math.log(START_WIDTH)
-        self.scale = 1.0 / math.sqrt(d_model)
 
     def sources(self, enc_out: Tensor) -> tuple[Tensor, Tensor]:
         """Keys ``[B, S, d]`` and raw edge offsets ``[B, S, 4]`` of the encoder output, once per batch."""
@@ -89,10 +82,7 @@ class LocationPointer(nn.Module):
             with no placed position get zero attention.
         """
         keys, raw = sources
-        scores = torch.einsum("btd,bsd->bts", self.query(hidden), keys).float() * self.scale
-        scores = scores.masked_fill(~placed[:, None, :], float("-inf"))
-        any_place = placed.any(dim=1)[:, None, None]
-        attn = torch.softmax(scores.masked_fill(~any_place, 0.0), dim=-1) * any_place
+        attn, _ = self.attention(hidden, keys, placed)
         read = self.read(hidden).float()
         which = torch.softmax(read[..., :4], dim=-1)  # x0, y0, x1, y1
         p = places.float()

@@ -109,7 +109,8 @@ class Engine:
         from polymodal.model import EncoderDecoder, ModelConfig, TiedHead
 
         vocab = SPECIALS + TEXT + CODES + BINS
-        self.config = ModelConfig.named(size, vocab, dropout=0.1, pad_id=PAD)
+        # no grid coordinates: text only, with exactly the parameters of the HF model
+        self.config = ModelConfig.named(size, vocab, dropout=0.1, pad_id=PAD, cells=0)
         self.model = EncoderDecoder(self.config)
         self.enc_pos = torch.nn.Embedding(1024, self.config.d_model)
         torch.nn.init.normal_(self.enc_pos.weight, std=self.config.d_model ** -0.5)

@@ -119,3 +119,23 @@ def test_template_forces_and_keeps_the_given_tokens_and_predicts_only_the_blanks
     other = b.build(RowTokens(templates={1: [t(9)[0]] + template[1:]}))
     assert other is not machine and other.forced[other.start] == cols.column(t(9)[0])
     assert b.build(RowTokens(templates={1: list(template)})) is machine
+
+
+def test_template_states_carry_the_cells_of_their_tokens():
+    from polymodal.errors import DataError
+    from polymodal.planning.program import Program, Segment
+
+    program = Program((Segment("template", slot=1, space="text"),), eos=True)
+    cols = Columns([(0, 5), (TEXT.offset, TEXT.end)], EOS, PAD)
+    b = AutomatonBuilder(program, cols, {s.name: (s.offset, s.end) for s in LAYOUT.spaces()})
+    template = [t(7)[0], tuple(t(1, 2, 3)), t(8)[0]]
+    cells = [(1, 1, 1), (1, 2, 1), (0, 0, 0)]
+    row = RowTokens(targets={1: [t(7, 2, 8)]}, templates={1: template}, cells={1: cells})
+    machine = b.build(row)
+    states = machine.trace([cols.column(x) for x in b.target(row, EOS)])
+    assert [tuple(machine.cells[s]) for s in states] == cells + [(0, 0, 0)]
+    # the same template without coordinates is another machine, with none
+    plain = b.build(RowTokens(templates={1: template}))
+    assert plain is not machine and plain.cells is None
+    with pytest.raises(DataError, match="3 tokens but 2 cell coordinates"):
+        b.build(RowTokens(templates={1: template}, cells={1: cells[:2]}))

@@ -73,7 +73,12 @@ class Preprocessor:
 
     # -- encoder side --------------------------------------------------------------------------------------
     def encode(self, value: Any, *, train: bool, rng: random.Random, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Model input for an E-slot: ``{"tokens": [...]}`` for token slots, or adapter-specific arrays."""
+        """Model input for an E-slot: ``{"tokens": [...]}`` for token slots, or adapter-specific arrays.
+
+        A token slot whose tokens sit in a grid or a table may add ``"cells"``: per token its ``(row, column,
+        group)`` coordinates, 1-based, 0 where the token has none (a separator). The model adds an embedding of
+        each (see ``ModelConfig.cells``), so that attention can match tokens of the same row, column or group
+        wherever they are in the sequence."""
         raise NotImplementedError(f"{type(self).__name__} cannot serve the encoder side")
 
     # -- decoder side --------------------------------------------------------------------------------------
@@ -91,6 +96,11 @@ class Preprocessor:
         ids allowed where it is blank (predicted). The slot's target must fit it."""
         raise DataError(f"{type(self).__name__} cannot keep the given parts of another column (keeps=...)",
                         column=self.slot.column)
+
+    def template_cells(self, row: Mapping[str, Any]) -> list[tuple[int, int, int]] | None:
+        """The coordinates of each token of :meth:`template` (as in :meth:`encode`'s ``"cells"``), or None. The
+        decoder is told the cell of the token it predicts at each position."""
+        return None
 
     def postprocess(self, tokens: list[int], row: Mapping[str, Any] | None = None) -> Any:
         """Turn generated tokens of this slot back into a value."""

@@ -327,3 +327,30 @@ def test_blockwise_ranking_gives_the_same_hypotheses(setup, helpers, monkeypatch
     assert torch.allclose(full.scores, blocks.scores, atol=1e-5)
     assert torch.allclose(full.positional_scores, blocks.positional_scores, atol=1e-5)
     assert min_len == 0 or (full.lengths >= min_len).all()
+
+
+@pytest.mark.parametrize("method, kwargs", [("greedy", {}), ("beam", {"beam_size": 3})])
+def test_each_state_feeds_its_cell_to_the_decoder_as_the_full_pass_does(setup, helpers, method, kwargs):
+    import dataclasses
+
+    model, head, enc, pad = setup
+    plain = helpers.random_automaton(3)
+    cells = torch.randint(0, 5, (plain.n_states, 3), generator=torch.Generator().manual_seed(4))
+    a = dataclasses.replace(plain, cells=cells)
+    s = torch.tensor([0, 2, 4])
+    out = GENERATORS[method](model, enc, pad, head, a, s, bos_id=helpers.BOS, max_len=12, **kwargs)
+    base = GENERATORS[method](model, enc, pad, head, plain, s, bos_id=helpers.BOS, max_len=12, **kwargs)
+    assert not torch.allclose(out.scores, base.scores)  # the coordinates count
+    for row in range(3):
+        columns = out.sequences(row)
+        state, states = s[row:row + 1], []
+        for col in columns:
+            states.append(state)
+            state = a.advance(state, torch.tensor([col]))
+        ids = [helpers.BOS] + head.columns[torch.tensor(columns[:-1], dtype=torch.long)].tolist()
+        with torch.no_grad():
+            logits = head(model.decode(torch.tensor([ids]), enc[row:row + 1], pad[row:row + 1],
+                                       cells=cells[torch.cat(states)][None]))[0]
+        lp = [torch.log_softmax(logits[t].masked_fill(~a.allowed(st)[0], float("-inf")), -1)[c]
+              for t, (st, c) in enumerate(zip(states, columns))]
+        assert torch.allclose(torch.stack(lp), out.positional_scores[row, 0, :len(columns)], atol=1e-4)

@@ -314,3 +314,42 @@ def test_cpu_dropout_drops_the_asked_share_and_scales_the_rest(p):
     assert dropout(x, p, False) is x and dropout(x, 0.0, True) is x
     torch.manual_seed(0)
     assert torch.equal(dropout(x, p, True), y)  # seeded: the same mask again
+
+
+def test_cell_coordinates_enter_both_passes_alike_and_none_means_zero():
+    model = make_model()
+    emb, pad = source(b=2)
+    tokens = torch.randint(1, V, (2, 6), generator=torch.Generator().manual_seed(2))
+    cells = torch.randint(0, 10, (2, 6, 3), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        plain = model.decode(tokens, enc, pad)
+        full = model.decode(tokens, enc, pad, cells=cells)
+        assert not torch.allclose(plain, full, atol=1e-3)  # the coordinates count
+        zero = model.decode(tokens, enc, pad, cells=torch.zeros_like(cells))
+        assert torch.allclose(plain, zero, atol=1e-6)  # coordinate 0 is "none"
+        cache = model.new_cache(enc, pad, 6)
+        steps = torch.cat([model.decode(tokens[:, i:i + 1], None, None, cache=cache, start_pos=i,
+                                        cells=cells[:, i:i + 1]) for i in range(6)], dim=1)
+    assert torch.allclose(steps, full, atol=1e-4)
+    # each axis has its own table; coordinates beyond the table share its last row
+    n = model.config.cells
+    assert torch.equal(model.cell_embeddings(torch.tensor([[n + 5, 0, 0]])),
+                       model.cell_embeddings(torch.tensor([[n, 0, 0]])))
+    assert not torch.equal(model.cell_embeddings(torch.tensor([[2, 0, 0]])),
+                           model.cell_embeddings(torch.tensor([[0, 2, 0]])))
+
+
+def test_models_without_cells_ignore_them_and_old_configs_have_none():
+    model = make_model(cells=0)
+    assert model.embed_cells is None and model.cell_embeddings(torch.ones(1, 3, dtype=torch.long)) is None
+    emb, pad = source(b=1)
+    tokens = torch.randint(1, V, (1, 4), generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        enc = model.encode(emb, pad)
+        assert torch.equal(model.decode(tokens, enc, pad),
+                           model.decode(tokens, enc, pad, cells=torch.ones(1, 4, 3, dtype=torch.long)))
+    data = ModelConfig.named("nano", vocab_size=V).to_dict()
+    assert data["cells"] == 16
+    del data["cells"]  # a checkpoint written before coordinates existed
+    assert ModelConfig.from_dict(data).cells == 0

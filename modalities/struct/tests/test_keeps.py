@@ -74,3 +74,35 @@ def test_keeps_needs_a_grid_and_an_input_column():
     with pytest.raises(DataError, match="needs grids"):
         enc.encode(_corpus()[0], train=True, index=0)
     assert np.asarray(SOLUTION).min() == 1  # the fixture grid has no blanks of its own
+
+
+def test_grid_tokens_carry_their_row_column_and_box_on_both_sides(encoder):
+    blanks = [(0, 0), (4, 5), (8, 7)]
+    row = {"puzzle": _puzzle(blanks), "solution": SOLUTION}
+    ex = encoder.encode(row, train=True, index=0)
+    (kind, ids, _, cells), = ex.encoder_pieces
+    placed = [(tok, cell) for tok, cell in zip(ids, cells) if cell != (0, 0, 0)]
+    assert len(placed) == 81  # one coordinate per cell; separators, quotes and prompt text have none
+    assert [c for _, c in placed][:4] == [(1, 1, 1), (1, 2, 1), (1, 3, 1), (1, 4, 2)]
+    assert placed[40][1] == (5, 5, 5) and placed[80][1] == (9, 9, 9)
+    pre = next(p for p in encoder.pre.values() if p.slot.column == "puzzle")
+    words = [pre.tokenizer.decode([t - pre.offset]).strip() for t, _ in placed]
+    assert words == [str(v) for r in _puzzle(blanks) for v in r]
+    # the decoder is told, at each position, the cell of the token it predicts there
+    states = ex.machine.trace([encoder.columns.column(t) for t in ex.target])
+    scored = [i for i, s in enumerate(states) if not ex.machine.no_loss[s]][:-1]
+    assert [tuple(ex.decoder_cells[i]) for i in scored] == [(r + 1, c + 1, 3 * (r // 3) + c // 3 + 1)
+                                                            for r, c in blanks]
+    assert tuple(ex.decoder_cells[-1]) == (0, 0, 0)  # the end has no cell
+    # generation reads the same coordinates from the machine's states
+    assert np.array_equal(ex.machine.cells[states], ex.decoder_cells)
+
+
+def test_tables_and_text_carry_no_coordinates():
+    registry = default_registry()
+    plan = compile_instruction("[STRUCT:table] what is it? -> [TEXT:answer]", registry)
+    rows = [{"table": {"header": ["a", "b"], "rows": [["1", "2"]]}, "answer": "x"}]
+    enc = RowEncoder(plan, registry, build_context(plan, registry, rows), task="t")
+    ex = enc.encode(rows[0], train=True, index=0)
+    assert all(p[3] is None for p in ex.encoder_pieces if p[0] == "tokens")
+    assert ex.decoder_cells is None and ex.machine.cells is None

@@ -35,7 +35,8 @@ def automaton_of(machines: Sequence[Machine], device: torch.device | str = "cpu"
         parts.append(Automaton(torch.from_numpy(m.masks), torch.from_numpy(m.mask_of_state),
                                torch.from_numpy(m.forced), torch.from_numpy(m.default_next),
                                torch.from_numpy(m.edge_keys), torch.from_numpy(m.edge_next),
-                               torch.from_numpy(m.final), pad_column=m.pad_column, eos_column=m.eos_column))
+                               torch.from_numpy(m.final), pad_column=m.pad_column, eos_column=m.eos_column,
+                               cells=torch.from_numpy(m.cells) if m.cells is not None else None))
     merged, offsets = Automaton.concatenate(parts)
     starts = offsets + torch.tensor([m.start for m in machines], dtype=torch.long)
     return merged.to(device), starts.to(device)
@@ -93,6 +94,8 @@ class GeneralistNet(nn.Module):
             if piece[0] == "tokens":
                 ids = piece[1]
                 x = self.tokens(ids) + self.types.weight[0]
+                if piece[3] is not None and self.backbone.embed_cells is not None:
+                    x = x + self.backbone.cell_embeddings(piece[3])
                 parts.append(x)
                 masks.append(ids.eq(self.config.pad_id))
                 ids_.append(torch.where(piece[2], ids, -1))
@@ -167,7 +170,7 @@ class GeneralistNet(nn.Module):
         enc, mask, cols, locating = self._encode_for(batch, head)
         # decoder inputs are padded at the end only: the backbone then skips those positions
         hidden = self.backbone.decode(batch.dec_input, enc, mask,
-                                      tgt_padding_mask=batch.dec_input.eq(self.config.pad_id))
+                                      tgt_padding_mask=batch.dec_input.eq(self.config.pad_id), cells=batch.dec_cells)
         keep = batch.weight > 0
         logits = head(hidden[keep])
         if cols is not None:

@@ -28,13 +28,16 @@ class Example:
 
     Attributes:
         encoder_tokens: global ids of all encoder token pieces together (``<s> ... </s>``).
-        encoder_pieces: the encoder input in instruction order: ``("tokens", ids, from_data)`` runs (the first
-            starts with ``<s>``, the last ends with ``</s>``; ``from_data`` flags the tokens of the row rather than
-            of the instruction's own text) and ``("features", slot_index, arrays)`` for adapter slots.
+        encoder_pieces: the encoder input in instruction order: ``("tokens", ids, from_data, cells)`` runs (the
+            first starts with ``<s>``, the last ends with ``</s>``; ``from_data`` flags the tokens of the row rather
+            than of the instruction's own text; ``cells`` are their grid coordinates, ``(0, 0, 0)`` for none, or None
+            when no token of the run has any) and
+            ``("features", slot_index, arrays)`` for adapter slots.
         target: training target in global ids (EOS included), or ``None`` at inference.
         decoder_input: teacher-forcing input (``<s>`` + noised target without its last token).
         loss_weight: 1.0 where the position is scored, 0.0 for forced tokens.
         allowed: bool [T, C] allowed output columns per target position.
+        decoder_cells: int [T, 3] grid coordinates of the token each position predicts, or None.
         machine: the row's decoding automaton.
         notes: what preprocessors left for later slots and postprocessors in the row's working copy (keys
             ``__like_this__``, e.g. an image's resize/augmentation transform that its boxes follow).
@@ -48,6 +51,7 @@ class Example:
     allowed: np.ndarray | None
     machine: Machine
     notes: dict = field(default_factory=dict)
+    decoder_cells: np.ndarray | None = None
 
 
 class RowEncoder:
@@ -105,7 +109,7 @@ class RowEncoder:
         enc: list[int] = [BOS]
         # token runs carry, per token, whether it comes from the row's data (True) or the instruction's own
         # text (False): the copy pointer copies data only
-        pieces: list[tuple] = [("tokens", [BOS], [False])]
+        pieces: list[tuple] = [("tokens", [BOS], [False], [_NO_CELL])]
         for slot in self.plan.encoder:
             value = None if slot.is_prompt else self._value(row, slot.column)
             if slot.group is not None and not isinstance(value, (list, tuple)):
@@ -118,19 +122,24 @@ class RowEncoder:
                     raise exc.located(column=slot.column)
                 if "tokens" in out:
                     if pieces[-1][0] != "tokens":
-                        pieces.append(("tokens", [], []))
+                        pieces.append(("tokens", [], [], []))
                     pieces[-1][1].extend(out["tokens"])
                     pieces[-1][2].extend([not slot.is_prompt] * len(out["tokens"]))
+                    pieces[-1][3].extend(_cells(out, slot))
                     enc.extend(out["tokens"])
                 else:
                     pieces.append(("features", slot.index, out))
         if pieces[-1][0] != "tokens":
-            pieces.append(("tokens", [], []))
+            pieces.append(("tokens", [], [], []))
         pieces[-1][1].append(EOS)
         pieces[-1][2].append(False)
+        pieces[-1][3].append(_NO_CELL)
+        # runs without any coordinates carry None (the collator then skips them)
+        pieces = [p if p[0] != "tokens" or any(c != _NO_CELL for c in p[3]) else (*p[:3], None) for p in pieces]
         enc.append(EOS)
         forced: dict[int, list[int]] = {}
         templates: dict[int, list] = {}
+        cells: dict[int, list] = {}
         targets: dict[int, list[list[int]]] = {}
         loops: dict[int, int] = {}
         have_targets = True
@@ -146,8 +155,14 @@ class RowEncoder:
                 if sub.kind == "template":
                     try:
                         templates[slot.index] = list(pre.template(row))
+                        where = pre.template_cells(row)
                     except DataError as exc:
                         raise exc.located(column=slot.column)
+                    if where is not None:
+                        if len(where) != len(templates[slot.index]):
+                            raise DataError(f"{type(pre).__name__} gave {len(where)} cell coordinates for a "
+                                            f"template of {len(templates[slot.index])} tokens", column=slot.column)
+                        cells[slot.index] = [tuple(c) for c in where]
                 if not want_targets or slot.column not in row:
                     have_targets = False
                     continue
@@ -162,7 +177,8 @@ class RowEncoder:
                     raise exc.located(column=slot.column)
                 if sub.kind == "template":
                     _check_template(templates[slot.index], targets[slot.index][0], slot)
-        tokens = RowTokens(forced=forced, targets=targets, tries=self.tries, loop_counts=loops, templates=templates)
+        tokens = RowTokens(forced=forced, targets=targets, tries=self.tries, loop_counts=loops, templates=templates,
+                           cells=cells)
         machine = self.builder.build(tokens)
         if not have_targets:
             if train:
@@ -181,7 +197,8 @@ class RowEncoder:
         weight = (~machine.no_loss[states]).astype(np.float32)
         allowed = np.stack([machine.allowed(s) for s in states])
         dec_in = [BOS] + self._noised(target[:-1], machine, states, train, rng)
-        return Example(enc, pieces, target, dec_in, weight, allowed, machine, _notes(row))
+        dec_cells = machine.cells[states] if machine.cells is not None else None
+        return Example(enc, pieces, target, dec_in, weight, allowed, machine, _notes(row), dec_cells)
 
     def _noised(self, tokens: list[int], machine: Machine, states: list[int], train: bool,
                 rng: random.Random) -> list[int]:
@@ -253,6 +270,20 @@ def _check_template(template: Sequence[Any], target: Sequence[int], slot: Any) -
         if not isinstance(entry, tuple) and tok != entry:
             raise DataError(f"token {i} changes what column '{kept}' gives (the value must keep it)",
                             column=slot.column)
+
+
+_NO_CELL = (0, 0, 0)
+
+
+def _cells(out: Mapping[str, Any], slot: Any) -> list[tuple[int, int, int]]:
+    """The coordinates of a token slot's output (``(0, 0, 0)`` each when its preprocessor gives none)."""
+    cells = out.get("cells")
+    if cells is None:
+        return [_NO_CELL] * len(out["tokens"])
+    if len(cells) != len(out["tokens"]):
+        raise DataError(f"the preprocessor gave {len(cells)} cell coordinates for {len(out['tokens'])} tokens",
+                        column=slot.column)
+    return [tuple(int(v) for v in c) for c in cells]
 
 
 def _notes(row: Mapping[str, Any]) -> dict:

@@ -40,6 +40,8 @@ class Automaton:
         pad_column: the column produced in final states.
         eos_column: the column that ends a sequence, or -1 if unknown; generators need it for
             ``min_len``.
+        cells: ``LongTensor[S, 3]``, the grid coordinates of the token each state emits (a template's cells,
+            fed to the decoder with the token before it), or None when no state has any.
     """
 
     masks: Tensor
@@ -51,6 +53,7 @@ class Automaton:
     final: Tensor
     pad_column: int
     eos_column: int = -1
+    cells: Tensor | None = None
     _free_state: Tensor | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -69,6 +72,10 @@ class Automaton:
         return self.masks.device
 
     # ------------------------------------------------------------------ the two operations
+    def cells_of(self, states: Tensor) -> Tensor | None:
+        """``[N, 3]`` coordinates of the token each state emits, or None when the automaton has none."""
+        return None if self.cells is None else self.cells[states]
+
     def allowed(self, states: Tensor) -> Tensor:
         """Allowed columns per hypothesis.
 
@@ -197,9 +204,14 @@ class Automaton:
             parts["final"].append(a.final)
             state_off += a.n_states
             mask_off += a.masks.shape[0]
+        cells = None
+        if any(a.cells is not None for a in automata):
+            cells = torch.cat([a.cells if a.cells is not None
+                               else torch.zeros(a.n_states, 3, dtype=torch.long, device=a.final.device)
+                               for a in automata])
         merged = cls(torch.cat(parts["masks"]), torch.cat(parts["mos"]), torch.cat(parts["forced"]),
                      torch.cat(parts["dn"]), torch.cat(parts["keys"]), torch.cat(parts["nxt"]),
-                     torch.cat(parts["final"]), first.pad_column, first.eos_column)
+                     torch.cat(parts["final"]), first.pad_column, first.eos_column, cells)
         return merged, torch.tensor(offsets, dtype=torch.long, device=first.device)
 
     # ------------------------------------------------------------------ ready-made automata

@@ -142,7 +142,7 @@ def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | Non
     for t in range(max_len if live.rows.numel() else 0):
         ba = live.rows.shape[0]
         t_end = t + 1
-        h = dec.hidden(live.ids, t)
+        h = dec.hidden(live.ids, t, automaton.cells_of(live.states))
         if shortcut:
             # Every beam is in forced prompt text: all extend by their forced column at no cost.
             forced = automaton.forced[live.states]

@@ -89,9 +89,11 @@ class StepDecoder:
         self._needs_rows = getattr(self.head, "needs_rows", False)
         self._blockwise = isinstance(self.head, PreparedHead)
 
-    def hidden(self, ids: Tensor, pos: int) -> Tensor:
-        """Decoder state ``[N, d]`` after feeding global ids ``ids`` (``[N]``) at position ``pos``."""
-        return self.model.decode(ids[:, None], None, None, cache=self.cache, start_pos=pos)[:, 0]
+    def hidden(self, ids: Tensor, pos: int, cells: Tensor | None = None) -> Tensor:
+        """Decoder state ``[N, d]`` after feeding global ids ``ids`` (``[N]``) at position ``pos``, with the
+        coordinates ``cells`` (``[N, 3]``) of the tokens to predict there, if any."""
+        return self.model.decode(ids[:, None], None, None, cache=self.cache, start_pos=pos,
+                                 cells=None if cells is None else cells[:, None])[:, 0]
 
     def logits(self, hidden: Tensor) -> Tensor:
         """Float32 logits ``[N, C]`` over the head's columns."""

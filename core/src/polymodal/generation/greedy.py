@@ -67,7 +67,7 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
     compacted = active.shape[0] != n
     all_forced, all_free = _kinds(automaton, states)
     for t in range(max_len if active.numel() else 0):
-        h = dec.hidden(ids, t)
+        h = dec.hidden(ids, t, automaton.cells_of(states))
         if all_forced:
             # Forced prompt text: the column is known, so the output projection is skipped.
             col = automaton.forced[states]

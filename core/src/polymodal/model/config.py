@@ -47,6 +47,10 @@ class ModelConfig:
         copy: mix a pointer over the encoder's tokens into every head (see :mod:`polymodal.model.copying`).
         locate: score location bins with a pointer over the input's placed features, e.g. image patches
             (see :mod:`polymodal.model.locating`); used only by models with spatial token spaces.
+        cells: coordinate embeddings per axis for tokens that sit in a grid or a table (row, column and group,
+            e.g. a Sudoku box), on both sides of the model: a preprocessor reports the coordinates of its
+            encoder tokens, and a decoding template those of the tokens it predicts. Coordinates above
+            ``cells`` share the last embedding; 0 disables them (configs written before they existed).
     """
 
     vocab_size: int
@@ -62,6 +66,7 @@ class ModelConfig:
     pad_id: int = 0
     copy: bool = False
     locate: bool = True
+    cells: int = 16
 
     def __post_init__(self) -> None:
         problems = []
@@ -80,6 +85,8 @@ class ModelConfig:
                 problems.append(f"{name} must be in [0, 1), got {value}")
         if self.activation not in ACTIVATIONS:
             problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
+        if self.cells < 0:
+            problems.append(f"cells must be >= 0, got {self.cells}")
         if self.max_target_positions < 1:
             problems.append(f"max_target_positions must be positive, got {self.max_target_positions}")
         if not 0 <= self.pad_id < max(self.vocab_size, 1):
@@ -132,4 +139,6 @@ class ModelConfig:
                              f"expected a subset of: {', '.join(sorted(known))}")
         if "vocab_size" not in data:
             raise ValueError("model config lacks 'vocab_size'")
-        return cls(**dict(data))
+        data = dict(data)
+        data.setdefault("cells", 0)  # written before coordinate embeddings existed
+        return cls(**data)

@@ -102,6 +102,27 @@ class EncoderDecoder(nn.Module):
         sinusoidal_(self.embed_positions.weight)
         with torch.no_grad():
             self.embed_tokens.weight[config.pad_id].zero_()
+        # row, column and group coordinates of tokens in a grid or table: index 0 is "no coordinate"
+        self.embed_cells = None
+        if config.cells:
+            # drawn from a stream of their own, so that every other weight starts as it does without them
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(torch.randint(1 << 62, ())))
+                self.embed_cells = nn.Embedding(3 * config.cells + 1, d, padding_idx=0)
+                with torch.no_grad():
+                    # of the scale of the sqrt(d)-scaled token embeddings, so that coordinates count from the start
+                    self.embed_cells.weight.normal_(0.0, 0.5)
+                    self.embed_cells.weight[0].zero_()
+
+    def cell_embeddings(self, cells: Tensor) -> Tensor | None:
+        """The sum of the row, column and group embeddings of ``cells`` (``LongTensor[..., 3]``, 1-based, 0 = none):
+        ``[..., d]``, or None when the model has no coordinate embeddings."""
+        if self.embed_cells is None:
+            return None
+        n = self.config.cells
+        axis = torch.arange(3, device=cells.device) * n
+        index = torch.where(cells > 0, cells.clamp(max=n) + axis, 0)
+        return self.embed_cells(index).sum(-2)
 
     def lookup(self, ids: Tensor) -> Tensor:
         """Unscaled token embeddings of global ``ids`` with a sparse (cheap) gradient.
@@ -144,13 +165,15 @@ class EncoderDecoder(nn.Module):
 
     # ------------------------------------------------------------------ decoder
     def embed_decoder_input(self, tokens: Tensor | None, inputs_embeds: Tensor | None = None,
-                            start_pos: int = 0) -> Tensor:
-        """Embed decoder inputs at positions ``start_pos ..``: scaled token embedding plus position.
+                            start_pos: int = 0, cells: Tensor | None = None) -> Tensor:
+        """Embed decoder inputs at positions ``start_pos ..``: scaled token embedding plus position (plus the
+        coordinates of the cell each position predicts).
 
         Args:
             tokens: ``LongTensor[B, T]`` of global ids, or None when ``inputs_embeds`` is given.
             inputs_embeds: ``FloatTensor[B, T, d]`` used instead of token embeddings (no scaling).
             start_pos: position of the first input.
+            cells: ``LongTensor[B, T, 3]`` coordinates (see :meth:`cell_embeddings`), or None.
         """
         if inputs_embeds is None:
             if tokens is None:
@@ -166,10 +189,16 @@ class EncoderDecoder(nn.Module):
                              f"{self.config.max_target_positions}; raise it in ModelConfig or decode less")
         # One fused op: positions + scale * tokens.
         x = torch.add(self.embed_positions.weight[start_pos:end], x_tok, alpha=scale)
+        where = self.cell_embeddings(cells) if cells is not None else None
+        if where is not None:
+            x = x + where
         return dropout(x, self.config.dropout, self.training)
 
-    def _embed_packed(self, tokens: Tensor | None, inputs_embeds: Tensor | None, pack: Packing) -> Tensor:
+    def _embed_packed(self, tokens: Tensor | None, inputs_embeds: Tensor | None, pack: Packing,
+                      cells: Tensor | None = None) -> Tensor:
         positions = self.embed_positions.weight[pack.index % pack.length]
+        if cells is not None and self.embed_cells is not None:
+            positions = positions + self.cell_embeddings(pack.pack(cells))
         if inputs_embeds is not None:
             return positions + pack.pack(inputs_embeds)
         x = self.lookup(tokens.reshape(-1).index_select(0, pack.index))  # type: ignore[union-attr]
@@ -177,7 +206,7 @@ class EncoderDecoder(nn.Module):
 
     def decode(self, tokens: Tensor | None, enc_out: Tensor | None, enc_padding_mask: Tensor | None, *,
                inputs_embeds: Tensor | None = None, cache: KVCache | None = None,
-               start_pos: int = 0, tgt_padding_mask: Tensor | None = None) -> Tensor:
+               start_pos: int = 0, tgt_padding_mask: Tensor | None = None, cells: Tensor | None = None) -> Tensor:
         """Run the decoder.
 
         Without ``cache`` this is a full causal pass (training, scoring). With ``cache`` the inputs are the
@@ -195,6 +224,8 @@ class EncoderDecoder(nn.Module):
             tgt_padding_mask: ``BoolTensor[B, T]``, True at *trailing* padding (every position after a
                 row's last real input). Those positions are skipped (their outputs are 0), which saves
                 the decoder's work on them; causality means no real position depends on them.
+            cells: ``LongTensor[B, T, 3]``, the grid coordinates of the token each position predicts (see
+                :meth:`cell_embeddings`), or None.
 
         Returns:
             ``FloatTensor[B, T, d]`` after the final LayerNorm.
@@ -212,9 +243,9 @@ class EncoderDecoder(nn.Module):
                                      "after a padded one)")
                 pack = _packing(tgt_padding_mask)
             if pack is None:
-                x = self.embed_decoder_input(tokens, inputs_embeds, 0)
+                x = self.embed_decoder_input(tokens, inputs_embeds, 0, cells)
             else:
-                x = self._embed_packed(tokens, inputs_embeds, pack)
+                x = self._embed_packed(tokens, inputs_embeds, pack, cells)
                 x = dropout(x, self.config.dropout, self.training)
             has_cross = enc_out is not None and enc_out.shape[1] > 0
             mask, scale = key_mask(enc_padding_mask) if has_cross else (None, None)
@@ -222,7 +253,7 @@ class EncoderDecoder(nn.Module):
                 x = layer(x, None, None, mask, scale, pack=pack, memory=enc_out if has_cross else None)
             x = self.decoder_norm(x)
             return x if pack is None else pack.unpack(x)
-        x = self.embed_decoder_input(tokens, inputs_embeds, start_pos)
+        x = self.embed_decoder_input(tokens, inputs_embeds, start_pos, cells)
         end = start_pos + x.shape[1]
         if end > cache.max_len:
             raise ValueError(f"cache holds {cache.max_len} positions, decoding up to {end}")

@@ -80,6 +80,8 @@ class RowTokens:
         loop_counts: loop position (in ``program.segments``) -> repetitions (training).
         templates: slot index -> the template of a ``template`` segment: per token a global id (given) or a
             tuple of global ids (a blank and what may fill it); see ``Preprocessor.template``.
+        cells: slot index -> per token of its template, the ``(row, column, group)`` coordinates of the cell it
+            fills (1-based, 0 = none); see ``Preprocessor.template_cells``.
     """
 
     forced: Mapping[int, Sequence[int]] = field(default_factory=dict)
@@ -87,6 +89,7 @@ class RowTokens:
     tries: Mapping[int, Trie] = field(default_factory=dict)
     loop_counts: Mapping[int, int] = field(default_factory=dict)
     templates: Mapping[int, Sequence[int | tuple[int, ...]]] = field(default_factory=dict)
+    cells: Mapping[int, Sequence[tuple[int, int, int]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,6 +103,7 @@ class _State:
     no_loss: bool = False
     slot: int = -1
     kept: bool = False  # forced, but part of the slot's value (a template's given token)
+    cell: tuple[int, int, int] = (0, 0, 0)  # grid coordinates of the token this state emits (templates)
 
 
 @dataclass
@@ -119,6 +123,7 @@ class Machine:
     pad_column: int = 0
     eos_column: int = 2
     kept: np.ndarray | None = None  # bool [S]: forced tokens that belong to the slot's value (templates)
+    cells: np.ndarray | None = None  # int64 [S, 3]: coordinates of the token a state emits; None: none has any
 
     @property
     def n_states(self) -> int:
@@ -176,7 +181,8 @@ class AutomatonBuilder:
         (cached) machine, so callers must not modify its arrays."""
         key = (free_max, tuple(sorted((k, tuple(v)) for k, v in row.forced.items())),
                tuple(sorted((k, id(t)) for k, t in row.tries.items())), tuple(sorted(row.loop_counts.items())),
-               tuple(sorted((k, tuple(v)) for k, v in row.templates.items())))
+               tuple(sorted((k, tuple(v)) for k, v in row.templates.items())),
+               tuple(sorted((k, tuple(map(tuple, v))) for k, v in row.cells.items())))
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
@@ -235,7 +241,7 @@ class AutomatonBuilder:
             template = self.row.templates.get(seg.slot)
             if template is None:
                 raise DataError("the slot keeps another column but its template is missing", column=str(seg.slot))
-            return self._chain(template, follow, seg.slot, kept=True)
+            return self._chain(template, follow, seg.slot, kept=True, cells=self.row.cells.get(seg.slot))
         if seg.kind == "span":
             lo, hi = self._space(seg)
             if seg.size:
@@ -277,16 +283,25 @@ class AutomatonBuilder:
             return head
         raise PlanError(f"segment kind {seg.kind!r} cannot be decoded as tokens")
 
-    def _chain(self, entries: Sequence[int | tuple[int, ...]], follow: int, slot: int, kept: bool) -> int:
+    def _chain(self, entries: Sequence[int | tuple[int, ...]], follow: int, slot: int, kept: bool,
+               cells: Sequence[tuple[int, int, int]] | None = None) -> int:
         """States for a fixed run of tokens: a global id is forced (no loss; ``kept`` in the slot's value or
-        stripped from it), a tuple of ids is predicted among them."""
+        stripped from it), a tuple of ids is predicted among them; ``cells`` are the tokens' coordinates."""
+        entries = list(entries)
+        if cells is not None and len(cells) != len(entries):
+            raise DataError(f"the template has {len(entries)} tokens but {len(cells)} cell coordinates",
+                            column=str(slot))
         nxt = follow
-        for entry in reversed(list(entries)):
+        for i in range(len(entries) - 1, -1, -1):
+            entry = entries[i]
+            cell = tuple(int(v) for v in cells[i]) if cells is not None else (0, 0, 0)
             if isinstance(entry, tuple):
-                nxt = self._new(_State(allowed={self.cols.column(t) for t in entry}, default=nxt, slot=slot))
+                nxt = self._new(_State(allowed={self.cols.column(t) for t in entry}, default=nxt, slot=slot,
+                                       cell=cell))
             else:
                 col = self.cols.column(entry)
-                nxt = self._new(_State(allowed={col}, forced=col, default=nxt, no_loss=True, slot=slot, kept=kept))
+                nxt = self._new(_State(allowed={col}, forced=col, default=nxt, no_loss=True, slot=slot, kept=kept,
+                                       cell=cell))
         return nxt
 
     def _trie(self, trie: Trie, follow: int, slot: int | None) -> int:
@@ -370,6 +385,7 @@ class AutomatonBuilder:
                 keys.append(i * n_cols + col)
                 nexts.append(nxt)
         order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+        cells = np.asarray([s.cell for s in self.states], dtype=np.int64).reshape(-1, 3)
         return Machine(
             masks=np.stack(masks), mask_of_state=mask_of_state,
             forced=np.asarray([s.forced for s in self.states], dtype=np.int64),
@@ -379,7 +395,8 @@ class AutomatonBuilder:
             no_loss=np.asarray([s.no_loss for s in self.states], dtype=bool), start=start,
             slot_of_state=np.asarray([s.slot for s in self.states], dtype=np.int64),
             pad_column=self.cols.pad, eos_column=self.cols.eos,
-            kept=np.asarray([s.kept for s in self.states], dtype=bool))
+            kept=np.asarray([s.kept for s in self.states], dtype=bool),
+            cells=cells if cells.any() else None)
 
     # -- training targets ------------------------------------------------------------------------------------
     def _emit(self, segments: Sequence[Segment], row: RowTokens, out: list[int], eos_id: int,

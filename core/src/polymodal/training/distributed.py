@@ -50,10 +50,11 @@ def shard(batch: Batch, rank: int, world: int) -> Batch:
 
     def take(piece: tuple) -> tuple:
         if piece[0] == "tokens":
-            return ("tokens", piece[1][idx], piece[2][idx])
+            return ("tokens", piece[1][idx], piece[2][idx], piece[3][idx] if piece[3] is not None else None)
         return (piece[0], piece[1], {k: v[idx] for k, v in piece[2].items()})
     return Batch([take(p) for p in batch.pieces], batch.dec_input[idx], batch.target[idx], batch.weight[idx],
-                 batch.allowed[idx], [batch.machines[i] for i in keep], [batch.indices[i] for i in keep])
+                 batch.allowed[idx], [batch.machines[i] for i in keep], [batch.indices[i] for i in keep],
+                 batch.dec_cells[idx] if batch.dec_cells is not None else None)
 
 
 def average_gradients(net: torch.nn.Module, world: int) -> None:
@@ -157,4 +158,6 @@ def load_optimizer_state(net: torch.nn.Module, optimizer: torch.optim.Optimizer,
     names = _names(net, optimizer)
     full = {"state": {names[int(i)]: st for i, st in state["state"].items()},
             "param_groups": [{**g, "params": [names[int(i)] for i in g["params"]]} for g in state["param_groups"]]}
-    set_optimizer_state_dict(net, optimizer, full, options=StateDictOptions(full_state_dict=True))
+    # strict=False: a parameter no task has updated yet (grid coordinates in a text-only run) has no state, just as
+    # in an unsharded optimizer's state dict, which loads the same way
+    set_optimizer_state_dict(net, optimizer, full, options=StateDictOptions(full_state_dict=True, strict=False))

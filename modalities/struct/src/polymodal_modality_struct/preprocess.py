@@ -7,10 +7,12 @@ from typing import Any, Mapping
 from polymodal.errors import DataError
 from polymodal_modality_text.preprocess import TextPreprocessor
 
-from polymodal_modality_struct.linearize import as_grid, detect_kind, linearize, linearize_grid
+from polymodal_modality_struct.linearize import _is_grid, as_grid, detect_kind, linearize, linearize_grid
 from polymodal_modality_struct.parse import parse_grid, parse_table, parse_triples
 
 __all__ = ["StructPreprocessor"]
+
+_CELL_CHARS = frozenset("0123456789.")
 
 
 class StructPreprocessor(TextPreprocessor):
@@ -30,7 +32,26 @@ class StructPreprocessor(TextPreprocessor):
             raise exc.located(column=self.slot.column) from None
 
     def encode(self, value: Any, *, train: bool, rng: random.Random, row: Mapping[str, Any]) -> dict[str, Any]:
-        return super().encode(self._linear(value), train=train, rng=rng, row=row)
+        out = super().encode(self._linear(value), train=train, rng=rng, row=row)
+        if self.attrs.get("kind") == "grid" or _is_grid(value):
+            cells = self._grid_cells([t - self.offset for t in out["tokens"]])
+            if cells is not None:
+                out["cells"] = cells
+        return out
+
+    def _grid_cells(self, local: list[int]) -> list[tuple[int, int, int]] | None:
+        """Row, column and 3x3 box (1-based) of each cell's token of a linearised 9x9 grid, ``(0, 0, 0)`` for the
+        row separators; None when the tokens are not one per cell (a tokenizer that joins digits)."""
+        cells, k = [], 0
+        for t in local:
+            word = self.tokenizer.decode([t]).strip()
+            if len(word) == 1 and word in _CELL_CHARS and k < 81:
+                r, c = divmod(k, 9)
+                cells.append((r + 1, c + 1, 3 * (r // 3) + c // 3 + 1))
+                k += 1
+            else:
+                cells.append((0, 0, 0))
+        return cells if k == 81 else None
 
     def target(self, value: Any, *, train: bool, rng: random.Random, row: Mapping[str, Any]) -> list[int]:
         if self.attrs.get("keeps"):
@@ -59,6 +80,11 @@ class StructPreprocessor(TextPreprocessor):
             raise DataError(f"the tokenizer joins cells of column '{column}' into one token, so its blanks cannot "
                             "be filled token by token", column=self.slot.column)
         return out
+
+    def template_cells(self, row: Mapping[str, Any]) -> list[tuple[int, int, int]] | None:
+        """The row, column and box of each token of :meth:`template` (the decoder is told which cell it fills)."""
+        grid = self._grid(row[self.attrs["keeps"]], self.attrs["keeps"])
+        return self._grid_cells(self._tokens(linearize_grid(grid)))
 
     def _grid(self, value: Any, column: str) -> list[list[int]]:
         if self.attrs.get("kind") not in (None, "grid"):

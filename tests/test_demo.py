@@ -41,13 +41,15 @@ def test_short_demo_and_eval_reproduction(tmp_path: Path):
     assert all(r["sentence"] in test_file for r in first_rows)  # the demo scored the test split
 
 
-def test_rates_option_parses_and_names_a_bad_item():
+def test_rates_and_weights_options_parse_and_name_a_bad_item():
     import pytest
 
-    from polymodal.cli.demo import _rates
+    from polymodal.cli.demo import _per_task
 
-    assert _rates("glue=1.3, table_qa=2") == {"glue": 1.3, "table_qa": 2.0}
-    assert _rates("") == {}
+    assert _per_task("glue=1.3, table_qa=2") == {"glue": 1.3, "table_qa": 2.0}
+    assert _per_task("") == {}
     for bad in ("glue", "glue=fast", "=1.3"):
-        with pytest.raises(SystemExit, match=f"got '{bad}'"):
-            _rates(bad)
+        with pytest.raises(SystemExit, match=f"--rates: expected TASK=RATE, got '{bad}'"):
+            _per_task(bad)
+    with pytest.raises(SystemExit, match="--weights: expected TASK=WEIGHT, got 'sudoku'"):
+        _per_task("sudoku", "--weights", "WEIGHT")

@@ -41,24 +41,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="TASK=RATE,...: sampling rates (Task(rate=...)); the default moves steps from tasks far above "
                         "their baselines to the three nearest to theirs, at about the same training time; empty for "
                         "none")
+    p.add_argument("--weights", default="",
+                   help="TASK=WEIGHT,...: loss weights (Task(weight=...)); a task's loss is scaled by its weight; empty "
+                        "for none")
     p.add_argument("--copy", action=argparse.BooleanOptionalAction, default=True,
                    help="a pointer that copies input tokens into the output (polymodal.model.copying)")
     p.add_argument("--image-stride", type=int, default=16, choices=(8, 16),
                    help="the small image adapter's stride on the 64-pixel scenes (8: 64 patches, 16: 16 patches)")
 
 
-def _rates(text: str) -> dict[str, float]:
+def _per_task(text: str, option: str = "--rates", what: str = "RATE") -> dict[str, float]:
     """``"a=0.5,b=2"`` -> ``{"a": 0.5, "b": 2.0}``."""
-    rates = {}
+    values = {}
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise SystemExit(f"--rates: expected TASK=RATE, got {item!r}")
+            raise SystemExit(f"{option}: expected TASK={what}, got {item!r}")
         try:
-            rates[name.strip()] = float(value)
+            values[name.strip()] = float(value)
         except ValueError:
-            raise SystemExit(f"--rates: expected TASK=RATE, got {item!r}") from None
-    return rates
+            raise SystemExit(f"{option}: expected TASK={what}, got {item!r}") from None
+    return values
 
 
 def _primary(metrics: dict[str, dict[str, float]], key: str) -> float:
@@ -84,7 +87,8 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
     registry = default_registry()
     wanted = args.tasks.split(",") if args.tasks else None
     first = {t for t in (args.first or "").split(",") if t}
-    rates = _rates(getattr(args, "rates", ""))
+    rates = _per_task(getattr(args, "rates", ""))
+    weights = _per_task(getattr(args, "weights", ""), "--weights", "WEIGHT")
     if rates and getattr(args, "mixture", "temperature") not in SAMPLED_MIXTURES:
         print(f"  --rates apply to the sampled mixtures only; mixture {args.mixture!r} ignores them")
         rates = {}
@@ -99,7 +103,8 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
         paths = resolve_target(spec.write_toy)(str(data_dir / name), args.n, args.seed)
         fmt = next(iter(spec.loaders))
         task = Task(name, [_cpu_sized(i) for i in spec.instructions],
-                    start_step=0 if name in first else args.first_steps, rate=rates.get(name, 1.0))
+                    start_step=0 if name in first else args.first_steps, rate=rates.get(name, 1.0),
+                    weight=weights.get(name, 1.0))
         by_split = spec.toy_layout == "dataset"
         for k, split in enumerate(("train", "valid", "test")):
             task.add_dataset(str(paths[0 if by_split else k]), split, format=fmt,
@@ -108,9 +113,10 @@ def _demo_tasks(args: argparse.Namespace, data_dir: Path) -> list[Any]:
         print(f"  {name}: {len(task.rows('train'))} train / {len(task.rows('test'))} test rows, "
               f"written in its '{fmt}' format to {data_dir / name} and read back by its loader")
         tasks.append(task)
-    unknown = sorted(set(rates) - {t.name for t in tasks})
-    if unknown:
-        print(f"  --rates names tasks this demo does not train ({', '.join(unknown)}); ignored")
+    for option, values in (("--rates", rates), ("--weights", weights)):
+        unknown = sorted(set(values) - {t.name for t in tasks})
+        if unknown:
+            print(f"  {option} names tasks this demo does not train ({', '.join(unknown)}); ignored")
     return tasks
 
 

@@ -7,12 +7,10 @@ from typing import Any, Mapping
 from polymodal.errors import DataError
 from polymodal_modality_text.preprocess import TextPreprocessor
 
-from polymodal_modality_struct.linearize import _is_grid, as_grid, detect_kind, linearize, linearize_grid
+from polymodal_modality_struct.linearize import _GRID_CHARS, _is_grid, as_grid, detect_kind, linearize, linearize_grid
 from polymodal_modality_struct.parse import parse_grid, parse_table, parse_triples
 
 __all__ = ["StructPreprocessor"]
-
-_CELL_CHARS = frozenset("0123456789.")
 
 
 class StructPreprocessor(TextPreprocessor):
@@ -45,7 +43,7 @@ class StructPreprocessor(TextPreprocessor):
         cells, k = [], 0
         for t in local:
             word = self.tokenizer.decode([t]).strip()
-            if len(word) == 1 and word in _CELL_CHARS and k < 81:
+            if len(word) == 1 and word in _GRID_CHARS and k < 81:
                 r, c = divmod(k, 9)
                 cells.append((r + 1, c + 1, 3 * (r // 3) + c // 3 + 1))
                 k += 1

@@ -4,8 +4,10 @@ import copy
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from polymodal.model import EncoderDecoder, ModelConfig, key_mask
+from polymodal.model.stepping import LinearT
 
 V = 60
 
@@ -30,8 +32,8 @@ def source(b: int = 3, s: int = 7, d: int = 64, seed: int = 1):
     return emb, pad
 
 
-@pytest.mark.parametrize("halves", [False, True])  # few-row products on column halves (see LinearT)
-@pytest.mark.parametrize("b", [1, 3])
+@pytest.mark.parametrize("halves", [False, True])  # few-row products on row halves (see LinearT)
+@pytest.mark.parametrize("b", [1, 3, 17])  # row halves / column form / addmm
 def test_incremental_decoding_matches_full_pass(monkeypatch, halves, b):
     if halves:
         monkeypatch.setattr("polymodal.model.stepping.HALVES_MIN_SIZE", 0)
@@ -46,6 +48,24 @@ def test_incremental_decoding_matches_full_pass(monkeypatch, halves, b):
     assert torch.allclose(torch.cat(steps, dim=1), full, atol=1e-5)
     assert cache.length == 9
     assert all((w.fc1.halves is not None) == halves for w in cache.weights)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("shape", [(512, 256), (256, 1024)])  # a wide input, a wide output: both get halves
+def test_step_projection_matches_linear_at_every_row_count(dtype, shape):
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(*shape)
+    prepared = LinearT.of(linear, dtype)
+    # float32 makes the layouts of every kernel it picks from; bfloat16 only the plain ones
+    assert (prepared.halves is not None) == (dtype == torch.float32)
+    for n in (1, 2, 5, 9, 16, 17, 40):
+        x = torch.randn(n, shape[0])
+        with torch.no_grad():
+            want = F.linear(x.to(dtype), linear.weight.to(dtype), linear.bias.to(dtype)).float()
+        got = prepared(x)
+        assert got.shape == (n, shape[1]) and got.is_contiguous() and got.dtype == dtype
+        tol = 1e-4 if dtype == torch.float32 else 3e-2
+        assert torch.allclose(got.float(), want, atol=tol, rtol=tol), n
 
 
 def test_cache_accepts_several_positions_at_once_and_repeat():

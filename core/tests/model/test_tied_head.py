@@ -145,3 +145,18 @@ def test_prepared_head_single_rows_for_odd_and_even_widths(d, bias):
     for n in (1, 4, 12):
         x = torch.randn(n, d)
         assert torch.allclose(prepared(x), F.linear(x, weight, b), atol=1e-4)
+
+
+def test_bf16_prepared_head_uses_the_plain_product_and_matches_forward(model):
+    head = TiedHead(model.embed_tokens, [(3, 40)], bias=True)
+    with torch.no_grad():
+        head.bias.normal_()
+    prepared = head.prepare(torch.bfloat16)
+    assert not prepared.blockwise and head.prepare().blockwise  # top_log_probs is a float32 path
+    for n in (1, 5, 12):
+        x = torch.randn(n, D)
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            want = head(x).float()
+        got = prepared(x)
+        assert got.dtype == torch.float32 and got.shape == (n, 37)
+        assert torch.allclose(got, want, atol=3e-2, rtol=3e-2)

@@ -87,7 +87,7 @@ class StepDecoder:
         # the batch row of each hypothesis, for heads that read the row's source (copying)
         self.rows = torch.arange(enc_out.shape[0], device=enc_out.device).repeat_interleave(repeat)
         self._needs_rows = getattr(self.head, "needs_rows", False)
-        self._blockwise = isinstance(self.head, PreparedHead)
+        self._blockwise = isinstance(self.head, PreparedHead) and self.head.blockwise
 
     def hidden(self, ids: Tensor, pos: int, cells: Tensor | None = None) -> Tensor:
         """Decoder state ``[N, d]`` after feeding global ids ``ids`` (``[N]``) at position ``pos``, with the

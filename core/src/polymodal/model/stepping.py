@@ -3,9 +3,9 @@
 A decoding step multiplies one (or a few) rows by every decoder weight matrix: it is bound by reading
 those weights, not by arithmetic. ``nn.Linear`` computes ``x @ W.T`` from the ``[out, in]`` weight, and for
 a single row MKL's kernel runs up to 2x slower on that transposed view than on a contiguous ``[in, out]``
-copy. :func:`prepare_step_weights` makes those copies (in the compute dtype) once per generate call, and
-:func:`decoder_layer_step` runs a layer on them with one ``addmm`` per projection on 2-D activations (a few
-rows: one batched product over the weight's two row halves, see :class:`LinearT`).
+copy; other kernels win at other row counts and dtypes (see :class:`LinearT`).
+:func:`prepare_step_weights` makes the copies (in the compute dtype) once per generate call, and
+:func:`decoder_layer_step` runs a layer on them, one product per projection on 2-D activations.
 The full (training) pass keeps using the modules themselves, so gradients are unaffected.
 """
 from __future__ import annotations
@@ -19,11 +19,14 @@ from torch import Tensor, nn
 from .layers import DecoderLayer, activate
 
 __all__ = ["LinearT", "StepWeights", "prepare_step_weights", "decoder_layer_step", "row_halves_product", "FEW_ROWS",
-           "HALVES_MIN_SIZE"]
+           "COLUMN_FORM_ROWS", "HALVES_MIN_SIZE"]
 
 
-#: Rows up to which :class:`LinearT` multiplies by its two row halves as one batched product.
+#: Rows up to which :class:`LinearT` multiplies a wide-input weight (``in > out``) by its two row halves.
 FEW_ROWS = 8
+
+#: Rows up to which :class:`LinearT` multiplies as ``(weight @ x.T).T`` (see there).
+COLUMN_FORM_ROWS = 16
 
 #: Weights at least this large (in x out) get the row halves; smaller products gain nothing.
 HALVES_MIN_SIZE = 1 << 17
@@ -31,44 +34,60 @@ HALVES_MIN_SIZE = 1 << 17
 
 def row_halves_product(x: Tensor, halves: Tensor) -> Tensor:
     """``x @ w`` for ``halves`` = ``w`` viewed as ``[2, in / 2, out]`` (its row halves): one batched product of
-    the two input halves, whose partial results are added. ``x`` is ``[n, in]``; the result ``[n, out]``."""
-    parts = torch.bmm(x.reshape(x.shape[0], 2, -1).transpose(0, 1), halves)  # [2, n, out]
-    return torch.add(parts[0], parts[1])
+    the two input halves, whose partial results are summed. ``x`` is ``[n, in]``; the result ``[n, out]``."""
+    return torch.bmm(x.reshape(x.shape[0], 2, -1).transpose(0, 1), halves).sum(0)
 
 
 class LinearT(NamedTuple):
-    """A linear map as ``x @ weight_t + bias`` with ``weight_t`` contiguous ``[in, out]``.
+    """A linear map prepared for a decoding step: ``x @ weight.T + bias`` for ``x`` of a few rows.
 
-    ``halves`` views ``weight_t`` (no copy) as a batch of its two row halves, ``[2, in / 2, out]``: MKL runs
-    a product of a few rows on one thread but a batch of products on all, so up to :data:`FEW_ROWS` rows
-    are multiplied as ``x[:, :in/2] @ top + x[:, in/2:] @ bottom`` in one batched product. Measured with the
-    weights out of cache, as in a decoding step, at 1 row and 2 threads: 20-40% faster than ``addmm`` for
-    512x512 to 2048x512 weights. Splitting the output columns instead gained less than half as much.
+    MKL picks a different kernel for each operand layout, and which is fastest depends on the dtype and the
+    number of rows ``n`` (measured with the weights out of cache, as in a decoding step, d 512, 2 threads).
+    In float32:
+
+    * ``n = 1``: MKL runs a matrix-vector product on one thread but a batch of products on all, so ``x`` is
+      multiplied by the two row halves of ``weight_t`` (``[in, out]`` contiguous, viewed as
+      ``[2, in / 2, out]``) as one batched product, and the halves summed: 20-40% faster than ``addmm``.
+    * ``2 <= n <=`` :data:`COLUMN_FORM_ROWS`: ``weight @ x.T`` on the ``[out, in]`` weight, transposed back
+      (the column form), runs 1.2-2.5x faster than ``addmm`` on ``weight_t`` (that kernel is the slow one
+      up to 16 rows), except for a wide input (``in > out``) at up to :data:`FEW_ROWS` rows, where the row
+      halves win by 20%.
+    * more rows: ``addmm`` on ``weight_t``.
+
+    In bfloat16 (oneDNN's kernels) ``addmm`` on ``weight_t`` is fastest from 2 rows on, and the column form
+    at 1 row; the row halves run 15-50% slower there, so they are not made (``column_rows`` is 1).
     """
 
+    weight: Tensor
     weight_t: Tensor
     bias: Tensor | None
     halves: Tensor | None = None
+    column_rows: int = 0
 
     @classmethod
     def of(cls, linear: nn.Linear, dtype: torch.dtype) -> "LinearT":
-        w = linear.weight.detach().to(dtype).t()
-        halves = None
-        if w.device.type == "cpu":
-            # GPU BLAS reads the transposed view at full speed; only the CPU needs the copy.
-            w = w.contiguous()
-            d_in, d_out = w.shape
-            if d_in % 2 == 0 and d_in * d_out >= HALVES_MIN_SIZE:
-                halves = w.view(2, d_in // 2, d_out)
+        w = linear.weight.detach().to(dtype)
         b = None if linear.bias is None else linear.bias.detach().to(dtype)
-        return cls(w, b, halves)
+        if w.device.type != "cpu":
+            # GPU BLAS reads either layout at full speed: no copies, no tricks.
+            return cls(w, w.t(), b)
+        w = w.contiguous()
+        w_t = w.t().contiguous()
+        if dtype != torch.float32:
+            return cls(w, w_t, b, None, 1)
+        d_in, d_out = w_t.shape
+        halves = w_t.view(2, d_in // 2, d_out) if d_in % 2 == 0 and d_in * d_out >= HALVES_MIN_SIZE else None
+        return cls(w, w_t, b, halves, COLUMN_FORM_ROWS)
 
     def __call__(self, x: Tensor) -> Tensor:
-        x = x.to(self.weight_t.dtype)
+        x = x.to(self.weight.dtype)
         n = x.shape[0]
-        if self.halves is not None and n <= FEW_ROWS:
+        if self.halves is not None and (n == 1 or (n <= FEW_ROWS and self.weight.shape[1] > self.weight.shape[0])):
             out = row_halves_product(x, self.halves)
             return out if self.bias is None else out.add_(self.bias)
+        if n <= self.column_rows:
+            out = self.weight @ x.t() if self.bias is None else torch.addmm(self.bias[:, None], self.weight, x.t())
+            return out.t().contiguous()
         if self.bias is None:
             return x @ self.weight_t
         return torch.addmm(self.bias, x, self.weight_t)

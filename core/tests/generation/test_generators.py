@@ -317,6 +317,7 @@ def test_blockwise_ranking_gives_the_same_hypotheses(setup, helpers, monkeypatch
     def run(min_rows: int, blocks: int):
         monkeypatch.setattr("polymodal.generation.common.TOPK_MIN_ROWS", min_rows)
         monkeypatch.setattr("polymodal.model.heads.COLUMN_BLOCKS", blocks)
+        monkeypatch.setattr("polymodal.model.heads.onednn_packed", lambda weight: None)  # blockwise needs MKL
         head.clear_prepared()
         return GENERATORS[method](model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=10,
                                   min_len=min_len, **kwargs)
@@ -327,6 +328,29 @@ def test_blockwise_ranking_gives_the_same_hypotheses(setup, helpers, monkeypatch
     assert torch.allclose(full.scores, blocks.scores, atol=1e-5)
     assert torch.allclose(full.positional_scores, blocks.positional_scores, atol=1e-5)
     assert min_len == 0 or (full.lengths >= min_len).all()
+
+
+@pytest.mark.parametrize("method, kwargs", [("greedy", {}), ("beam", {"beam_size": 3, "return_n_best": 3}),
+                                            ("beam", {"beam_size": 3, "no_repeat_ngram_size": 2})])
+def test_onednn_and_mkl_products_give_the_same_hypotheses(setup, helpers, monkeypatch, method, kwargs):
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("this PyTorch build has no oneDNN")
+    model, head, enc, pad = setup
+    a = helpers.random_automaton(2)
+    for module in ("heads", "stepping"):  # the 3 rows of greedy take it too
+        monkeypatch.setattr(f"polymodal.model.{module}.PACKED_MIN_ROWS", 2)
+
+    def run(onednn: bool):
+        if not onednn:
+            for module in ("heads", "stepping"):
+                monkeypatch.setattr(f"polymodal.model.{module}.onednn_packed", lambda weight: None)
+        head.clear_prepared()
+        model.clear_step_weights()
+        return GENERATORS[method](model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=8, **kwargs)
+
+    packed, plain = run(True), run(False)
+    assert torch.equal(packed.columns, plain.columns) and torch.equal(packed.lengths, plain.lengths)
+    assert torch.allclose(packed.scores, plain.scores, atol=1e-5)
 
 
 @pytest.mark.parametrize("method, kwargs", [("greedy", {}), ("beam", {"beam_size": 3})])

@@ -50,14 +50,21 @@ def test_incremental_decoding_matches_full_pass(monkeypatch, halves, b):
     assert all((w.fc1.halves is not None) == halves for w in cache.weights)
 
 
+@pytest.mark.parametrize("onednn", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("shape", [(512, 256), (256, 1024)])  # a wide input, a wide output: both get halves
-def test_step_projection_matches_linear_at_every_row_count(dtype, shape):
+def test_step_projection_matches_linear_at_every_row_count(monkeypatch, onednn, dtype, shape):
+    if not onednn:
+        monkeypatch.setattr("polymodal.model.stepping.onednn_packed", lambda weight: None)
     torch.manual_seed(0)
     linear = torch.nn.Linear(*shape)
     prepared = LinearT.of(linear, dtype)
-    # float32 makes the layouts of every kernel it picks from; bfloat16 only the plain ones
-    assert (prepared.halves is not None) == (dtype == torch.float32)
+    # float32 makes the layouts of every kernel it picks from; bfloat16 only the plain ones; a widening
+    # weight is not packed
+    fp32 = dtype == torch.float32
+    assert (prepared.halves is not None) == fp32
+    assert (prepared.packed is not None) == (fp32 and onednn and torch.backends.mkldnn.is_available()
+                                             and shape[1] < 4 * shape[0])
     for n in (1, 2, 5, 9, 16, 17, 40):
         x = torch.randn(n, shape[0])
         with torch.no_grad():

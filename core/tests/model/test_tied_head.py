@@ -77,8 +77,12 @@ def test_bf16_autocast_gradients_are_close(model):
     assert torch.allclose(model.embed_tokens.weight.grad, expected, rtol=2e-2, atol=2e-2)
 
 
-def test_prepared_head_matches_forward_for_all_row_counts(model):
+@pytest.mark.parametrize("onednn", [True, False])  # from 4 rows oneDNN's packed product, else MKL's
+def test_prepared_head_matches_forward_for_all_row_counts(model, monkeypatch, onednn):
+    if not onednn:
+        monkeypatch.setattr("polymodal.model.heads.onednn_packed", lambda weight: None)
     head = TiedHead(model.embed_tokens, [(3, 40)], bias=True)
+    assert head.prepare().blockwise == (not onednn or not torch.backends.mkldnn.is_available())
     with torch.no_grad():
         head.bias.normal_()
         for n in (1, 2, 5, 13, 40):
@@ -152,7 +156,7 @@ def test_bf16_prepared_head_uses_the_plain_product_and_matches_forward(model):
     with torch.no_grad():
         head.bias.normal_()
     prepared = head.prepare(torch.bfloat16)
-    assert not prepared.blockwise and head.prepare().blockwise  # top_log_probs is a float32 path
+    assert not prepared.blockwise  # top_log_probs is a float32 path
     for n in (1, 5, 12):
         x = torch.randn(n, D)
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .stepping import row_halves_product
+from .stepping import PACKED_MIN_ROWS, onednn_packed, packed_linear, row_halves_product
 
 __all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS"]
 
@@ -97,12 +97,12 @@ class PreparedHead:
 
     Attributes:
         weight: ``[C, d]`` contiguous.
-        weight_t: ``[d, C]`` with unit column stride (where :attr:`blockwise`, a view of a copy padded to
+        weight_t: ``[d, C]`` with unit column stride (in float32 on the CPU, a view of a copy padded to
             whole column blocks).
         bias: ``[C]`` or None.
         dtype: the dtype hidden states are cast to before the product.
-        blockwise: float32 on the CPU: the column blocks and row halves exist and :meth:`top_log_probs`
-            may be used.
+        blockwise: :meth:`top_log_probs` may be used: float32 on a CPU without oneDNN (with it, oneDNN's
+            product and a plain ranking are faster).
     """
 
     def __init__(self, weight: Tensor, bias: Tensor | None) -> None:
@@ -110,21 +110,27 @@ class PreparedHead:
         self.bias = bias
         self.dtype = weight.dtype
         c, d = self.weight.shape
-        #: Whether the float32 CPU layouts below are made. In bfloat16, oneDNN's product on the plain [d, C]
-        #: operand is the fastest at every row count (2.1x faster than the column blocks at 80 rows, 12%
-        #: faster than the row halves at 1), and on a GPU no layout trick pays.
-        self.blockwise = weight.dtype == torch.float32 and weight.device.type == "cpu"
-        if not self.blockwise:
+        # The float32 CPU layouts below are made only there. In bfloat16, oneDNN's product on the plain
+        # [d, C] operand is the fastest at every row count (2.1x faster than the column blocks at 80 rows,
+        # 12% faster than the row halves at 1), and on a GPU no layout trick pays.
+        self._cpu_layouts = weight.dtype == torch.float32 and weight.device.type == "cpu"
+        self._packed = None
+        self.blockwise = False
+        if not self._cpu_layouts:
             self.weight_t = self.weight.t().contiguous()
             return
-        # Measured with MKL on this project's CPUs: a single row [1, d] @ [d, C] runs 3x faster from a
-        # [d, C] operand with unit column stride than from the transposed view of [C, d] (what nn.Linear
-        # does); 2-8 rows run fastest as ([C, d] @ [d, n]).T; more rows again from [d, C]. And MKL runs a
-        # matrix-vector product on one thread but a batch of products on all: the [d, C] copy is padded
-        # to COLUMN_BLOCKS equal blocks, viewed (no copy) as a [blocks, d, C / blocks] batch, and as two
-        # row halves (below). A single row times the row halves runs in 1.2 ms instead of 2.3 with the
-        # weight out of cache, 1.9 as column blocks (50k columns, d 256, 2 threads); at d 512 both halve
-        # the time.
+        # Measured on this project's CPUs, 50k columns, d 512, 2 threads, with the weight out of cache:
+        # * 1 row: MKL runs a matrix-vector product on one thread but a batch of products on all. The row
+        #   halves (below) multiply as one batched product: 2.8 ms, against 9.7 for nn.Linear's layout and
+        #   4.3 for oneDNN.
+        # * 2-3 rows: ([C, d] @ [d, n]).T, 3.0-3.6 ms.
+        # * 4 rows and more: oneDNN's product on its packed copy of the weight (what torch.compile emits for
+        #   a CPU linear): 3.5 ms at 5 rows, 5.4 at 16, 19.7 at 80, against MKL's best of 4.7, 9.8 and 27
+        #   (the packing is the same whatever the row count, 50 ms once per prepared head).
+        # Without oneDNN, more rows use the [d, C] copy, and as a batch of column blocks for top_log_probs.
+        # With it, ranking the [N, C] log-probabilities is 2-3% faster than top_log_probs at 16 and 80 rows.
+        self._packed = onednn_packed(self.weight)
+        self.blockwise = self._packed is None
         padded = -(-c // COLUMN_BLOCKS) * COLUMN_BLOCKS
         full_t = torch.zeros(d, padded, dtype=weight.dtype, device=weight.device)
         full_t[:, :c] = self.weight.t()
@@ -132,7 +138,7 @@ class PreparedHead:
         self._block = padded // COLUMN_BLOCKS
         self._blocks_t = full_t.as_strided((COLUMN_BLOCKS, d, self._block), (self._block, padded, 1))
         # The same padded copy as two row halves, [2, d / 2, padded]: a single row multiplies them as one
-        # batched product and adds the two partial results (no column split, no copy).
+        # batched product and sums the two partial results (no column split, no copy).
         self._row_halves = full_t.view(2, d // 2, padded) if d % 2 == 0 else None
         self._block_bias = None
         if bias is not None:
@@ -152,7 +158,7 @@ class PreparedHead:
         h = hidden.to(self.dtype)
         n = h.shape[0]
         c = self.weight.shape[0]
-        if not self.blockwise:
+        if not self._cpu_layouts:
             logits = h @ self.weight_t if self.bias is None else torch.addmm(self.bias, h, self.weight_t)
             return logits.float()
         if n == 1:
@@ -160,6 +166,8 @@ class PreparedHead:
                 return self._block_logits(h).view(1, -1)[:, :c].float()
             logits = row_halves_product(h, self._row_halves)[:, :c]
             return (logits if self.bias is None else logits.add_(self.bias)).float()
+        if self._packed is not None and n >= PACKED_MIN_ROWS:
+            return packed_linear(h, self._packed, self.bias)
         if n <= 8:
             # [C, n] -> [n, C] contiguous for the row-wise reductions that follow. Stacking the n columns
             # runs 7x faster than .t().contiguous(), whose generic strided copy crawls at this shape.
@@ -173,7 +181,7 @@ class PreparedHead:
     def top_log_probs(self, hidden: Tensor, k: int, banned: Sequence[int] = ()) -> tuple[Tensor, Tensor]:
         """The ``k`` most probable columns and their log-probabilities, without ``[N, C]`` log-probabilities.
 
-        Only where :attr:`blockwise` (float32 on the CPU). Same result as
+        Only where :attr:`blockwise`. Same result as
         ``log_softmax(self(hidden) with banned columns at -inf).topk(k)``, computed on the
         batch of column blocks: one batched product (all threads), then each block's top ``k`` and
         log-sum-exp (in place), merged. The full-width version also writes and re-reads ``N x C`` floats

@@ -59,12 +59,12 @@ def test_step_projection_matches_linear_at_every_row_count(monkeypatch, onednn, 
     torch.manual_seed(0)
     linear = torch.nn.Linear(*shape)
     prepared = LinearT.of(linear, dtype)
-    # float32 makes the layouts of every kernel it picks from; bfloat16 only the plain ones; a widening
-    # weight is not packed
+    # float32 makes the layouts of every kernel it picks from, but packs no widening weight; bfloat16 packs
+    # every weight and has only the plain layouts besides
     fp32 = dtype == torch.float32
     assert (prepared.halves is not None) == fp32
-    assert (prepared.packed is not None) == (fp32 and onednn and torch.backends.mkldnn.is_available()
-                                             and shape[1] < 4 * shape[0])
+    assert (prepared.packed is not None) == (onednn and torch.backends.mkldnn.is_available()
+                                             and (not fp32 or shape[1] < 4 * shape[0]))
     for n in (1, 2, 5, 9, 16, 17, 40):
         x = torch.randn(n, shape[0])
         with torch.no_grad():

@@ -113,10 +113,13 @@ class PreparedHead:
         # The float32 CPU layouts below are made only there. In bfloat16, oneDNN's product on the plain
         # [d, C] operand is the fastest at every row count (2.1x faster than the column blocks at 80 rows,
         # 12% faster than the row halves at 1), and on a GPU no layout trick pays.
-        self._cpu_layouts = weight.dtype == torch.float32 and weight.device.type == "cpu"
+        cpu = weight.device.type == "cpu"
+        self._cpu_layouts = weight.dtype == torch.float32 and cpu
         self._packed = None
         self.blockwise = False
         if not self._cpu_layouts:
+            # bfloat16 on the CPU: oneDNN's packed copy, 1.2-2.2x faster than the plain product at 1-80 rows.
+            self._packed = onednn_packed(self.weight) if cpu else None
             self.weight_t = self.weight.t().contiguous()
             return
         # Measured on this project's CPUs, 50k columns, d 512, 2 threads, with the weight out of cache:
@@ -159,6 +162,8 @@ class PreparedHead:
         n = h.shape[0]
         c = self.weight.shape[0]
         if not self._cpu_layouts:
+            if self._packed is not None:
+                return packed_linear(h, self._packed, self.bias).float()
             logits = h @ self.weight_t if self.bias is None else torch.addmm(self.bias, h, self.weight_t)
             return logits.float()
         if n == 1:

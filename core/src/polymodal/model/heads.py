@@ -95,65 +95,77 @@ class _TiedLinear(torch.autograd.Function):
 class PreparedHead:
     """A frozen copy of a head's weight for the decoding loop (no autograd, fixed dtype).
 
+    Which product is fastest depends on the dtype and the number of rows ``n``. Measured on this project's
+    CPUs, 50k columns, d 512, 2 threads, with the weight out of cache; in float32:
+
+    * 1 row: MKL runs a matrix-vector product on one thread but a batch of products on all. A ``[d, C]``
+      copy viewed as its two row halves multiplies as one batched product: 2.8 ms, against 9.7 for
+      nn.Linear's layout and 4.3 for oneDNN.
+    * 2-3 rows: ``([C, d] @ [d, n]).T``, 3.0-3.6 ms.
+    * 4 rows and more (:data:`~polymodal.model.stepping.PACKED_MIN_ROWS`): oneDNN's product on its packed
+      copy of the weight (what torch.compile emits for a CPU linear): 3.5 ms at 5 rows, 5.4 at 16, 19.7 at
+      80, against MKL's best of 4.7, 9.8 and 27. Without oneDNN, MKL's, and :meth:`top_log_probs` ranks
+      columns on a batch of column blocks of the ``[d, C]`` copy; with it, ranking the ``[N, C]``
+      log-probabilities is 2-3% faster than that.
+
+    In bfloat16 oneDNN's packed product is the fastest at every row count (1.2-2.2x faster than the plain
+    one at 1-80 rows). On a GPU no layout trick pays. Packing takes ~50 ms for 50k x 512; the ``[d, C]``
+    copy is made when a product first needs it.
+
     Attributes:
         weight: ``[C, d]`` contiguous.
-        weight_t: ``[d, C]`` with unit column stride (in float32 on the CPU, a view of a copy padded to
-            whole column blocks).
         bias: ``[C]`` or None.
         dtype: the dtype hidden states are cast to before the product.
-        blockwise: :meth:`top_log_probs` may be used: float32 on a CPU without oneDNN (with it, oneDNN's
-            product and a plain ranking are faster).
+        blockwise: :meth:`top_log_probs` may be used: float32 on a CPU without oneDNN.
     """
 
     def __init__(self, weight: Tensor, bias: Tensor | None) -> None:
         self.weight = weight.contiguous()
         self.bias = bias
         self.dtype = weight.dtype
-        c, d = self.weight.shape
-        # The float32 CPU layouts below are made only there. In bfloat16, oneDNN's product on the plain
-        # [d, C] operand is the fastest at every row count (2.1x faster than the column blocks at 80 rows,
-        # 12% faster than the row halves at 1), and on a GPU no layout trick pays.
         cpu = weight.device.type == "cpu"
-        self._cpu_layouts = weight.dtype == torch.float32 and cpu
-        self._packed = None
-        self.blockwise = False
-        if not self._cpu_layouts:
-            # bfloat16 on the CPU: oneDNN's packed copy, 1.2-2.2x faster than the plain product at 1-80 rows.
-            self._packed = onednn_packed(self.weight) if cpu else None
-            self.weight_t = self.weight.t().contiguous()
-            return
-        # Measured on this project's CPUs, 50k columns, d 512, 2 threads, with the weight out of cache:
-        # * 1 row: MKL runs a matrix-vector product on one thread but a batch of products on all. The row
-        #   halves (below) multiply as one batched product: 2.8 ms, against 9.7 for nn.Linear's layout and
-        #   4.3 for oneDNN.
-        # * 2-3 rows: ([C, d] @ [d, n]).T, 3.0-3.6 ms.
-        # * 4 rows and more: oneDNN's product on its packed copy of the weight (what torch.compile emits for
-        #   a CPU linear): 3.5 ms at 5 rows, 5.4 at 16, 19.7 at 80, against MKL's best of 4.7, 9.8 and 27
-        #   (the packing is the same whatever the row count, 50 ms once per prepared head).
-        # Without oneDNN, more rows use the [d, C] copy, and as a batch of column blocks for top_log_probs.
-        # With it, ranking the [N, C] log-probabilities is 2-3% faster than top_log_probs at 16 and 80 rows.
-        self._packed = onednn_packed(self.weight)
-        self.blockwise = self._packed is None
+        self._fp32_cpu = weight.dtype == torch.float32 and cpu
+        self._packed = onednn_packed(self.weight) if cpu else None
+        self.blockwise = self._fp32_cpu and self._packed is None
+        self._t: tuple | None = None
+
+    @property
+    def weight_t(self) -> Tensor:
+        """``[d, C]`` with unit column stride (in float32 on the CPU, a view of a copy padded to whole column
+        blocks)."""
+        return self._layouts()[0]
+
+    def _layouts(self) -> tuple:
+        """``(weight_t, blocks_t, row_halves, block_bias)``, made on first use: in float32 on the CPU a
+        ``[d, C]`` copy padded to :data:`COLUMN_BLOCKS` equal blocks, viewed (no copy) as a
+        ``[blocks, d, C / blocks]`` batch and as its two row halves ``[2, d / 2, padded]``; elsewhere only
+        a contiguous ``[d, C]`` copy."""
+        if self._t is not None:
+            return self._t
+        c, d = self.weight.shape
+        if not self._fp32_cpu:
+            self._t = (self.weight.t().contiguous(), None, None, None)
+            return self._t
         padded = -(-c // COLUMN_BLOCKS) * COLUMN_BLOCKS
-        full_t = torch.zeros(d, padded, dtype=weight.dtype, device=weight.device)
+        block = padded // COLUMN_BLOCKS
+        full_t = torch.zeros(d, padded, dtype=self.dtype, device=self.weight.device)
         full_t[:, :c] = self.weight.t()
-        self.weight_t = full_t[:, :c]
-        self._block = padded // COLUMN_BLOCKS
-        self._blocks_t = full_t.as_strided((COLUMN_BLOCKS, d, self._block), (self._block, padded, 1))
-        # The same padded copy as two row halves, [2, d / 2, padded]: a single row multiplies them as one
-        # batched product and sums the two partial results (no column split, no copy).
-        self._row_halves = full_t.view(2, d // 2, padded) if d % 2 == 0 else None
-        self._block_bias = None
-        if bias is not None:
-            self._block_bias = torch.zeros(padded, dtype=bias.dtype, device=bias.device)
-            self._block_bias[:c] = bias
-            self._block_bias = self._block_bias.view(COLUMN_BLOCKS, 1, self._block)
+        blocks_t = full_t.as_strided((COLUMN_BLOCKS, d, block), (block, padded, 1))
+        halves = full_t.view(2, d // 2, padded) if d % 2 == 0 else None
+        block_bias = None
+        if self.bias is not None:
+            block_bias = torch.zeros(padded, dtype=self.bias.dtype, device=self.bias.device)
+            block_bias[:c] = self.bias
+            block_bias = block_bias.view(COLUMN_BLOCKS, 1, block)
+        self._t = (full_t[:, :c], blocks_t, halves, block_bias)
+        return self._t
 
     def _block_logits(self, h: Tensor) -> Tensor:
         """``[blocks, N, C / blocks]`` logits of ``h`` (padding columns hold the bias or 0)."""
-        out = torch.bmm(h.expand(COLUMN_BLOCKS, -1, -1), self._blocks_t)
-        if self._block_bias is not None:
-            out += self._block_bias
+        _, blocks_t, _, block_bias = self._layouts()
+        out = torch.bmm(h.expand(COLUMN_BLOCKS, -1, -1), blocks_t)
+        if block_bias is not None:
+            out += block_bias
         return out
 
     def __call__(self, hidden: Tensor) -> Tensor:
@@ -161,18 +173,17 @@ class PreparedHead:
         h = hidden.to(self.dtype)
         n = h.shape[0]
         c = self.weight.shape[0]
-        if not self._cpu_layouts:
-            if self._packed is not None:
-                return packed_linear(h, self._packed, self.bias).float()
+        if self._packed is not None and (n >= PACKED_MIN_ROWS or not self._fp32_cpu):
+            return packed_linear(h, self._packed, self.bias).float()
+        if not self._fp32_cpu:
             logits = h @ self.weight_t if self.bias is None else torch.addmm(self.bias, h, self.weight_t)
             return logits.float()
         if n == 1:
-            if self._row_halves is None:
+            halves = self._layouts()[2]
+            if halves is None:
                 return self._block_logits(h).view(1, -1)[:, :c].float()
-            logits = row_halves_product(h, self._row_halves)[:, :c]
+            logits = row_halves_product(h, halves)[:, :c]
             return (logits if self.bias is None else logits.add_(self.bias)).float()
-        if self._packed is not None and n >= PACKED_MIN_ROWS:
-            return packed_linear(h, self._packed, self.bias)
         if n <= 8:
             # [C, n] -> [n, C] contiguous for the row-wise reductions that follow. Stacking the n columns
             # runs 7x faster than .t().contiguous(), whose generic strided copy crawls at this shape.
@@ -200,7 +211,8 @@ class PreparedHead:
         Returns:
             ``(log_probs, columns)``, each ``[N, k]``, best first; ``log_probs`` is float32.
         """
-        n, c, width = hidden.shape[0], self.weight.shape[0], self._block
+        n, c = hidden.shape[0], self.weight.shape[0]
+        width = self._layouts()[1].shape[2]
         blocks = self._block_logits(hidden.to(self.dtype)).float()  # [blocks, N, width]
         blocks[-1, :, c - (COLUMN_BLOCKS - 1) * width:] = float("-inf")  # the padding columns
         for col in banned:

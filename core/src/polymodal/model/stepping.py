@@ -102,9 +102,11 @@ class LinearT(NamedTuple):
             # GPU BLAS reads either layout at full speed: no copies, no tricks.
             return cls(w, w.t(), b)
         w = w.contiguous()
-        w_t = w.t().contiguous()
         if dtype != torch.float32:
-            return cls(w, w_t, b, None, 1, onednn_packed(w), True)
+            packed = onednn_packed(w)
+            # the packed copy serves every row count: no transposed copy then
+            return cls(w, w.t() if packed is not None else w.t().contiguous(), b, None, 1, packed, True)
+        w_t = w.t().contiguous()
         d_in, d_out = w_t.shape
         halves = w_t.view(2, d_in // 2, d_out) if d_in % 2 == 0 and d_in * d_out >= HALVES_MIN_SIZE else None
         packed = onednn_packed(w) if d_out < 4 * d_in else None

@@ -106,3 +106,13 @@ def test_tables_and_text_carry_no_coordinates():
     ex = enc.encode(rows[0], train=True, index=0)
     assert all(p[3] is None for p in ex.encoder_pieces if p[0] == "tokens")
     assert ex.decoder_cells is None and ex.machine.cells is None
+
+
+def test_cell_coordinates_that_do_not_match_the_template_are_a_data_error(encoder, monkeypatch):
+    from polymodal_modality_struct.preprocess import StructPreprocessor
+
+    original = StructPreprocessor.template_cells
+    monkeypatch.setattr(StructPreprocessor, "template_cells", lambda self, row: original(self, row)[:-1])
+    with pytest.raises(DataError, match="cell coordinates for a template of") as err:
+        encoder.encode({"puzzle": _puzzle([(0, 0)]), "solution": SOLUTION}, train=True, index=4)
+    assert err.value.column == "solution" and err.value.row == 4

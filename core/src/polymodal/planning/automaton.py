@@ -287,10 +287,7 @@ class AutomatonBuilder:
                cells: Sequence[tuple[int, int, int]] | None = None) -> int:
         """States for a fixed run of tokens: a global id is forced (no loss; ``kept`` in the slot's value or
         stripped from it), a tuple of ids is predicted among them; ``cells`` are the tokens' coordinates."""
-        entries = list(entries)
-        if cells is not None and len(cells) != len(entries):
-            raise DataError(f"the template has {len(entries)} tokens but {len(cells)} cell coordinates",
-                            column=str(slot))
+        entries = list(entries)  # ``cells`` has one entry per token: RowEncoder checks it, naming the column
         nxt = follow
         for i in range(len(entries) - 1, -1, -1):
             entry = entries[i]

@@ -12,7 +12,7 @@ until the embedding changes.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -92,6 +92,15 @@ class _TiedLinear(torch.autograd.Function):
         return grad_h, grad_w, grad_b, None
 
 
+class _Layouts(NamedTuple):
+    """A :class:`PreparedHead`'s ``[d, C]`` copy and its views (the last three float32 on the CPU only)."""
+
+    weight_t: Tensor
+    blocks_t: Tensor | None     # [blocks, d, C / blocks]
+    row_halves: Tensor | None   # [2, d / 2, padded], None at an odd width
+    block_bias: Tensor | None   # [blocks, 1, C / blocks]
+
+
 class PreparedHead:
     """A frozen copy of a head's weight for the decoding loop (no autograd, fixed dtype).
 
@@ -127,16 +136,16 @@ class PreparedHead:
         self._fp32_cpu = weight.dtype == torch.float32 and cpu
         self._packed = onednn_packed(self.weight) if cpu else None
         self.blockwise = self._fp32_cpu and self._packed is None
-        self._t: tuple | None = None
+        self._t: _Layouts | None = None
 
     @property
     def weight_t(self) -> Tensor:
         """``[d, C]`` with unit column stride (in float32 on the CPU, a view of a copy padded to whole column
         blocks)."""
-        return self._layouts()[0]
+        return self._layouts().weight_t
 
-    def _layouts(self) -> tuple:
-        """``(weight_t, blocks_t, row_halves, block_bias)``, made on first use: in float32 on the CPU a
+    def _layouts(self) -> "_Layouts":
+        """The ``[d, C]`` layouts, made on first use: in float32 on the CPU a
         ``[d, C]`` copy padded to :data:`COLUMN_BLOCKS` equal blocks, viewed (no copy) as a
         ``[blocks, d, C / blocks]`` batch and as its two row halves ``[2, d / 2, padded]``; elsewhere only
         a contiguous ``[d, C]`` copy."""
@@ -144,7 +153,7 @@ class PreparedHead:
             return self._t
         c, d = self.weight.shape
         if not self._fp32_cpu:
-            self._t = (self.weight.t().contiguous(), None, None, None)
+            self._t = _Layouts(self.weight.t().contiguous(), None, None, None)
             return self._t
         padded = -(-c // COLUMN_BLOCKS) * COLUMN_BLOCKS
         block = padded // COLUMN_BLOCKS
@@ -157,15 +166,15 @@ class PreparedHead:
             block_bias = torch.zeros(padded, dtype=self.bias.dtype, device=self.bias.device)
             block_bias[:c] = self.bias
             block_bias = block_bias.view(COLUMN_BLOCKS, 1, block)
-        self._t = (full_t[:, :c], blocks_t, halves, block_bias)
+        self._t = _Layouts(full_t[:, :c], blocks_t, halves, block_bias)
         return self._t
 
     def _block_logits(self, h: Tensor) -> Tensor:
         """``[blocks, N, C / blocks]`` logits of ``h`` (padding columns hold the bias or 0)."""
-        _, blocks_t, _, block_bias = self._layouts()
-        out = torch.bmm(h.expand(COLUMN_BLOCKS, -1, -1), blocks_t)
-        if block_bias is not None:
-            out += block_bias
+        layouts = self._layouts()
+        out = torch.bmm(h.expand(COLUMN_BLOCKS, -1, -1), layouts.blocks_t)
+        if layouts.block_bias is not None:
+            out += layouts.block_bias
         return out
 
     def __call__(self, hidden: Tensor) -> Tensor:
@@ -179,7 +188,7 @@ class PreparedHead:
             logits = h @ self.weight_t if self.bias is None else torch.addmm(self.bias, h, self.weight_t)
             return logits.float()
         if n == 1:
-            halves = self._layouts()[2]
+            halves = self._layouts().row_halves
             if halves is None:
                 return self._block_logits(h).view(1, -1)[:, :c].float()
             logits = row_halves_product(h, halves)[:, :c]
@@ -212,7 +221,7 @@ class PreparedHead:
             ``(log_probs, columns)``, each ``[N, k]``, best first; ``log_probs`` is float32.
         """
         n, c = hidden.shape[0], self.weight.shape[0]
-        width = self._layouts()[1].shape[2]
+        width = self._layouts().blocks_t.shape[2]
         blocks = self._block_logits(hidden.to(self.dtype)).float()  # [blocks, N, width]
         blocks[-1, :, c - (COLUMN_BLOCKS - 1) * width:] = float("-inf")  # the padding columns
         for col in banned:

@@ -92,7 +92,6 @@ class LinearT(NamedTuple):
     halves: Tensor | None = None
     column_rows: int = 0
     packed: Tensor | None = None
-    packed_always: bool = False
 
     @classmethod
     def of(cls, linear: nn.Linear, dtype: torch.dtype) -> "LinearT":
@@ -105,7 +104,7 @@ class LinearT(NamedTuple):
         if dtype != torch.float32:
             packed = onednn_packed(w)
             # the packed copy serves every row count: no transposed copy then
-            return cls(w, w.t() if packed is not None else w.t().contiguous(), b, None, 1, packed, True)
+            return cls(w, w.t() if packed is not None else w.t().contiguous(), b, None, 1, packed)
         w_t = w.t().contiguous()
         d_in, d_out = w_t.shape
         halves = w_t.view(2, d_in // 2, d_out) if d_in % 2 == 0 and d_in * d_out >= HALVES_MIN_SIZE else None
@@ -115,7 +114,8 @@ class LinearT(NamedTuple):
     def __call__(self, x: Tensor) -> Tensor:
         x = x.to(self.weight.dtype)
         n = x.shape[0]
-        if self.packed is not None and (self.packed_always or n >= PACKED_MIN_ROWS):
+        # a packed bfloat16 weight serves every row count, a float32 one from PACKED_MIN_ROWS on
+        if self.packed is not None and (n >= PACKED_MIN_ROWS or self.weight.dtype != torch.float32):
             return packed_linear(x, self.packed, self.bias)
         if self.halves is not None and (n == 1 or (n <= FEW_ROWS and self.weight.shape[1] > self.weight.shape[0])):
             out = row_halves_product(x, self.halves)

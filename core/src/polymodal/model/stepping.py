@@ -71,17 +71,18 @@ class LinearT(NamedTuple):
       multiplied by the two row halves of ``weight_t`` (``[in, out]`` contiguous, viewed as
       ``[2, in / 2, out]``) as one batched product, and the halves summed: 20-40% faster than ``addmm``.
     * ``2 <= n <=`` :data:`COLUMN_FORM_ROWS`: ``weight @ x.T`` on the ``[out, in]`` weight, transposed back
-      (the column form), runs 1.2-2.5x faster than ``addmm`` on ``weight_t`` (that kernel is the slow one
+      (the column form), runs 1.2-3x faster than ``addmm`` on ``weight_t`` (that kernel is the slow one
       up to 16 rows), except for a wide input (``in > out``) at up to :data:`FEW_ROWS` rows, where the row
       halves win by 20%.
     * more rows: ``addmm`` on ``weight_t``.
 
-    Where PyTorch has oneDNN, its product on a packed copy of the weight (``packed``) beats all of these
-    from :data:`PACKED_MIN_ROWS` rows on: 1.3-2x at 5 rows, 1.2-1.4x at 16, 1.3-1.8x at 80. Except on a
+    Where PyTorch has oneDNN, its product on a packed copy of the weight (``packed``) beats or matches all of
+    these from :data:`PACKED_MIN_ROWS` rows on: level at 5 rows (1.4x on the feed-forward's narrowing weight),
+    1.3-1.5x faster at 16 and 80. Except on a
     widening weight (``out >= 4 * in``, the feed-forward's first layer), where it ran 2.4x slower than
     MKL at 16 rows: that one is not packed.
 
-    In bfloat16 the packed product is the fastest at every row count and on every weight: 1.3-2.5x faster
+    In bfloat16 the packed product is the fastest at every row count and on every weight: 1.2-2.5x faster
     than the best of the others, which are ``addmm`` on ``weight_t`` from 2 rows on and the column form
     at 1 row (used without oneDNN; the row halves run 15-50% slower there, so they are not made).
     """

@@ -32,11 +32,11 @@ def source(b: int = 3, s: int = 7, d: int = 64, seed: int = 1):
     return emb, pad
 
 
-@pytest.mark.parametrize("halves", [False, True])  # few-row products on row halves (see LinearT)
-@pytest.mark.parametrize("b", [1, 3, 17])  # row halves / column form / addmm
-def test_incremental_decoding_matches_full_pass(monkeypatch, halves, b):
-    if halves:
-        monkeypatch.setattr("polymodal.model.stepping.HALVES_MIN_SIZE", 0)
+@pytest.mark.parametrize("blocks", [False, True])  # single rows on two blocks of output rows (see LinearT)
+@pytest.mark.parametrize("b", [1, 3, 17])  # row blocks / column form / addmm
+def test_incremental_decoding_matches_full_pass(monkeypatch, blocks, b):
+    if blocks:
+        monkeypatch.setattr("polymodal.model.stepping.BLOCKS_MIN_SIZE", 0)
     model = make_model()
     emb, pad = source(b=b)
     tokens = torch.randint(1, V, (b, 9), generator=torch.Generator().manual_seed(2))
@@ -47,12 +47,13 @@ def test_incremental_decoding_matches_full_pass(monkeypatch, halves, b):
         steps = [model.decode(tokens[:, i:i + 1], None, None, cache=cache, start_pos=i) for i in range(9)]
     assert torch.allclose(torch.cat(steps, dim=1), full, atol=1e-5)
     assert cache.length == 9
-    assert all((w.fc1.halves is not None) == halves for w in cache.weights)
+    assert all((w.fc1.blocks is not None) == blocks for w in cache.weights)
 
 
 @pytest.mark.parametrize("onednn", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-@pytest.mark.parametrize("shape", [(512, 256), (256, 1024)])  # a wide input, a wide output: both get halves
+# a wide input, a wide output, an odd output (its two row blocks share the middle row): all get row blocks
+@pytest.mark.parametrize("shape", [(512, 256), (256, 1024), (256, 1023)])
 def test_step_projection_matches_linear_at_every_row_count(monkeypatch, onednn, dtype, shape):
     if not onednn:
         monkeypatch.setattr("polymodal.model.stepping.onednn_packed", lambda weight: None)
@@ -62,7 +63,9 @@ def test_step_projection_matches_linear_at_every_row_count(monkeypatch, onednn, 
     # float32 makes the layouts of every kernel it picks from, but packs no widening weight; bfloat16 packs
     # every weight and has only the plain layouts besides
     fp32 = dtype == torch.float32
-    assert (prepared.halves is not None) == fp32
+    assert (prepared.blocks is not None) == fp32
+    # a packed weight serves the many-row products, so its [in, out] layout is a view, not a copy
+    assert (prepared.weight_t.data_ptr() == prepared.weight.data_ptr()) == (prepared.packed is not None)
     assert (prepared.packed is not None) == (onednn and torch.backends.mkldnn.is_available()
                                              and (not fp32 or shape[1] < 4 * shape[0]))
     for n in (1, 2, 5, 9, 16, 17, 40):

@@ -140,11 +140,12 @@ def test_blockwise_top_log_probs_equal_the_full_log_softmax(model, monkeypatch, 
     assert not set(got_col[live].tolist()) & set(banned)
 
 
-@pytest.mark.parametrize("d", [63, 64])  # an odd width has no row halves: single rows use column blocks
+@pytest.mark.parametrize("d", [63, 64])
+@pytest.mark.parametrize("c", [37, 38])  # single rows: at an odd column count the two row blocks share one row
 @pytest.mark.parametrize("bias", [False, True])
-def test_prepared_head_single_rows_for_odd_and_even_widths(d, bias):
+def test_prepared_head_few_rows_for_odd_and_even_shapes(d, c, bias):
     torch.manual_seed(3)
-    weight, b = torch.randn(37, d), (torch.randn(37) if bias else None)
+    weight, b = torch.randn(c, d), (torch.randn(c) if bias else None)
     prepared = PreparedHead(weight, b)
     for n in (1, 4, 12):
         x = torch.randn(n, d)

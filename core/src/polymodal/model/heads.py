@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .stepping import PACKED_MIN_ROWS, onednn_packed, packed_linear, row_halves_product
+from .stepping import PACKED_MIN_ROWS, onednn_packed, packed_linear, row_blocks, row_blocks_product
 
 __all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS"]
 
@@ -93,11 +93,10 @@ class _TiedLinear(torch.autograd.Function):
 
 
 class _Layouts(NamedTuple):
-    """A :class:`PreparedHead`'s ``[d, C]`` copy and its views (the last three float32 on the CPU only)."""
+    """A :class:`PreparedHead`'s ``[d, C]`` copy and its views (the last two float32 on the CPU only)."""
 
     weight_t: Tensor
     blocks_t: Tensor | None     # [blocks, d, C / blocks]
-    row_halves: Tensor | None   # [2, d / 2, padded], None at an odd width
     block_bias: Tensor | None   # [blocks, 1, C / blocks]
 
 
@@ -107,9 +106,10 @@ class PreparedHead:
     Which product is fastest depends on the dtype and the number of rows ``n``. Measured on this project's
     CPUs, 50k columns, d 512, 2 threads, with the weight out of cache; in float32:
 
-    * 1 row: MKL runs a matrix-vector product on one thread but a batch of products on all. A ``[d, C]``
-      copy viewed as its two row halves multiplies as one batched product: 2.8 ms, against 9.7 for
-      nn.Linear's layout and 4.3 for oneDNN.
+    * 1 row: MKL runs a matrix-vector product on one thread but a batch of products on all. The weight viewed
+      as two blocks of its rows (:func:`~polymodal.model.stepping.row_blocks_product`, no copy) multiplies as
+      one batched product: 3.2 ms (at 32 GB/s, the machine's read bandwidth), against 9.7 for nn.Linear's
+      layout and 4.3 for oneDNN.
     * 2-3 rows: ``([C, d] @ [d, n]).T``, 3.0-3.6 ms.
     * 4 rows and more (:data:`~polymodal.model.stepping.PACKED_MIN_ROWS`): oneDNN's product on its packed
       copy of the weight (what torch.compile emits for a CPU linear): 3.5 ms at 5 rows, 5.4 at 16, 19.7 at
@@ -119,7 +119,7 @@ class PreparedHead:
 
     In bfloat16 oneDNN's packed product is the fastest at every row count (1.2-2.2x faster than the plain
     one at 1-80 rows). On a GPU no layout trick pays. Packing takes ~50 ms for 50k x 512; the ``[d, C]``
-    copy is made when a product first needs it.
+    copy is made when a product first needs it (never, in float32 with oneDNN).
 
     Attributes:
         weight: ``[C, d]`` contiguous.
@@ -136,6 +136,10 @@ class PreparedHead:
         self._fp32_cpu = weight.dtype == torch.float32 and cpu
         self._packed = onednn_packed(self.weight) if cpu else None
         self.blockwise = self._fp32_cpu and self._packed is None
+        self._rows = self._row_bias = None
+        if self._fp32_cpu:
+            self._rows = row_blocks(self.weight)
+            self._row_bias = None if bias is None else row_blocks(bias.contiguous()[:, None])
         self._t: _Layouts | None = None
 
     @property
@@ -147,26 +151,24 @@ class PreparedHead:
     def _layouts(self) -> "_Layouts":
         """The ``[d, C]`` layouts, made on first use: in float32 on the CPU a
         ``[d, C]`` copy padded to :data:`COLUMN_BLOCKS` equal blocks, viewed (no copy) as a
-        ``[blocks, d, C / blocks]`` batch and as its two row halves ``[2, d / 2, padded]``; elsewhere only
-        a contiguous ``[d, C]`` copy."""
+        ``[blocks, d, C / blocks]`` batch; elsewhere only a contiguous ``[d, C]`` copy."""
         if self._t is not None:
             return self._t
         c, d = self.weight.shape
         if not self._fp32_cpu:
-            self._t = _Layouts(self.weight.t().contiguous(), None, None, None)
+            self._t = _Layouts(self.weight.t().contiguous(), None, None)
             return self._t
         padded = -(-c // COLUMN_BLOCKS) * COLUMN_BLOCKS
         block = padded // COLUMN_BLOCKS
         full_t = torch.zeros(d, padded, dtype=self.dtype, device=self.weight.device)
         full_t[:, :c] = self.weight.t()
         blocks_t = full_t.as_strided((COLUMN_BLOCKS, d, block), (block, padded, 1))
-        halves = full_t.view(2, d // 2, padded) if d % 2 == 0 else None
         block_bias = None
         if self.bias is not None:
             block_bias = torch.zeros(padded, dtype=self.bias.dtype, device=self.bias.device)
             block_bias[:c] = self.bias
             block_bias = block_bias.view(COLUMN_BLOCKS, 1, block)
-        self._t = _Layouts(full_t[:, :c], blocks_t, halves, block_bias)
+        self._t = _Layouts(full_t[:, :c], blocks_t, block_bias)
         return self._t
 
     def _block_logits(self, h: Tensor) -> Tensor:
@@ -187,12 +189,8 @@ class PreparedHead:
         if not self._fp32_cpu:
             logits = h @ self.weight_t if self.bias is None else torch.addmm(self.bias, h, self.weight_t)
             return logits.float()
-        if n == 1:
-            halves = self._layouts().row_halves
-            if halves is None:
-                return self._block_logits(h).view(1, -1)[:, :c].float()
-            logits = row_halves_product(h, halves)[:, :c]
-            return (logits if self.bias is None else logits.add_(self.bias)).float()
+        if n == 1 and c > 1:
+            return row_blocks_product(h, self._rows, self._row_bias, c)
         if n <= 8:
             # [C, n] -> [n, C] contiguous for the row-wise reductions that follow. Stacking the n columns
             # runs 7x faster than .t().contiguous(), whose generic strided copy crawls at this shape.

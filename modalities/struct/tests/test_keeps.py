@@ -116,3 +116,19 @@ def test_cell_coordinates_that_do_not_match_the_template_are_a_data_error(encode
     with pytest.raises(DataError, match="cell coordinates for a template of") as err:
         encoder.encode({"puzzle": _puzzle([(0, 0)]), "solution": SOLUTION}, train=True, index=4)
     assert err.value.column == "solution" and err.value.row == 4
+
+
+def test_the_kept_grid_is_tokenised_once_per_row(encoder, monkeypatch):
+    from polymodal_modality_struct.linearize import linearize_grid
+    from polymodal_modality_struct.preprocess import StructPreprocessor
+
+    seen = []
+    original = StructPreprocessor._tokens
+    monkeypatch.setattr(StructPreprocessor, "_tokens",
+                        lambda self, text: seen.append((self.slot.column, text)) or original(self, text))
+    for blanks in ([(1, 1)], [(2, 5), (7, 7)]):
+        puzzle = _puzzle(blanks)
+        seen.clear()
+        ex = encoder.encode({"puzzle": puzzle, "solution": SOLUTION}, train=True, index=0)
+        assert seen.count(("solution", linearize_grid(puzzle))) == 1  # the encoder's puzzle slot has its own
+        assert int(ex.loss_weight.sum()) == len(blanks) + 1  # the template is this row's, not the last one's

@@ -16,6 +16,10 @@ __all__ = ["StructPreprocessor"]
 class StructPreprocessor(TextPreprocessor):
     """Linearises the slot's structure, then tokenises it like text (same tokenizer and token space)."""
 
+    #: The last kept grid's linear text and tokens: :meth:`template` and :meth:`template_cells` of one row
+    #: tokenise it once.
+    _kept: tuple[str, list[int]] | None = None
+
     def _linear(self, value: Any) -> str:
         if isinstance(value, str):  # already linearised (or a database path for kind=database)
             if self.attrs.get("kind") != "database":
@@ -64,7 +68,7 @@ class StructPreprocessor(TextPreprocessor):
         if column not in row:
             raise DataError(f"missing column '{column}', which this slot keeps", column=column)
         grid = self._grid(row[column], column)
-        given = self._tokens(linearize_grid(grid))
+        given = self._kept_tokens(grid)
         fills = [self._tokens(linearize_grid([[v or d for v in r] for r in grid])) for d in range(1, 10)]
         if any(len(f) != len(given) for f in fills):
             raise DataError(f"the tokenizer splits column '{column}' differently once its blanks are filled in, so "
@@ -82,7 +86,13 @@ class StructPreprocessor(TextPreprocessor):
     def template_cells(self, row: Mapping[str, Any]) -> list[tuple[int, int, int]] | None:
         """The row, column and box of each token of :meth:`template` (the decoder is told which cell it fills)."""
         grid = self._grid(row[self.attrs["keeps"]], self.attrs["keeps"])
-        return self._grid_cells(self._tokens(linearize_grid(grid)))
+        return self._grid_cells(self._kept_tokens(grid))
+
+    def _kept_tokens(self, grid: list[list[int]]) -> list[int]:
+        text = linearize_grid(grid)
+        if self._kept is None or self._kept[0] != text:
+            self._kept = (text, self._tokens(text))
+        return self._kept[1]
 
     def _grid(self, value: Any, column: str) -> list[list[int]]:
         if self.attrs.get("kind") not in (None, "grid"):

@@ -383,3 +383,26 @@ def test_models_without_cells_ignore_them_and_old_configs_have_none():
     assert data["cells"] == 16
     del data["cells"]  # a checkpoint written before coordinates existed
     assert ModelConfig.from_dict(data).cells == 0
+
+
+def test_packed_decoder_gradients_repeat_bit_for_bit_on_two_threads():
+    # A packed pass gathers each real position's embedding row. Gathered by advanced indexing, the rows of
+    # the positions shared by many sequences would be summed by index_put_(accumulate=True), whose order
+    # changes from run to run on several threads: same seed, different losses after a few hundred steps.
+    model = make_model().train()
+    b, t = 32, 24
+    g = torch.Generator().manual_seed(5)
+    emb, pad = torch.randn(b, 5, model.config.d_model, generator=g), torch.zeros(b, 5, dtype=torch.bool)
+    tokens = torch.randint(1, V, (b, t), generator=g)
+    tgt_pad = torch.arange(t)[None, :] >= torch.randint(t // 2, t + 1, (b, 1), generator=g)
+    weight = torch.randn(b, t, model.config.d_model, generator=g)
+    grads = set()
+    torch.set_num_threads(2)
+    try:
+        for _ in range(8):
+            model.zero_grad(set_to_none=True)
+            (model.decode(tokens, model.encode(emb, pad), pad, tgt_padding_mask=tgt_pad) * weight).sum().backward()
+            grads.add(model.embed_positions.weight.grad.numpy().tobytes())
+    finally:
+        torch.set_num_threads(1)
+    assert len(grads) == 1

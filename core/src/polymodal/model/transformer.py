@@ -196,7 +196,10 @@ class EncoderDecoder(nn.Module):
 
     def _embed_packed(self, tokens: Tensor | None, inputs_embeds: Tensor | None, pack: Packing,
                       cells: Tensor | None = None) -> Tensor:
-        positions = self.embed_positions.weight[pack.index % pack.length]
+        # index_select, not weight[index]: its backward (index_add_) sums the rows of positions shared by many
+        # sequences in a fixed order, where indexing's (index_put_ with accumulate) changes it from run to run on
+        # several threads, and with it the losses of a seeded run
+        positions = self.embed_positions.weight.index_select(0, pack.index % pack.length)
         if cells is not None and self.embed_cells is not None:
             positions = positions + self.cell_embeddings(pack.pack(cells))
         if inputs_embeds is not None:

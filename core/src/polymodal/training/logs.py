@@ -5,7 +5,22 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["RunLog"]
+__all__ = ["RunLog", "task_colours"]
+
+
+def task_colours(tasks: list[str]) -> dict[str, Any]:
+    """One colour per task, all different, the same on every panel: matplotlib's default cycle repeats after 10
+    (the demo trains 11 tasks), and each panel would cycle on its own, past tasks it has no points for."""
+    import matplotlib
+
+    n = len(tasks)
+    if n <= 10:
+        palette = [matplotlib.colormaps["tab10"](i) for i in range(n)]
+    elif n <= 20:
+        palette = [matplotlib.colormaps["tab20"](i) for i in range(n)]
+    else:
+        palette = [matplotlib.colormaps["turbo"](i / (n - 1)) for i in range(n)]
+    return dict(zip(tasks, palette))
 
 
 class RunLog:
@@ -60,16 +75,17 @@ class RunLog:
         records = self.records()
         tasks = sorted({r["task"] for r in records if "task" in r})
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        colours = task_colours(tasks)
         for task in tasks:
             losses = [(r["step"], r["loss"]) for r in records if r.get("task") == task and "loss" in r]
             if losses:
-                axes[0].plot(*zip(*losses), label=task)
+                axes[0].plot(*zip(*losses), label=task, color=colours[task])
             key = (primary or {}).get(task, "")
             ev, _, metric = key.rpartition(".")
             points = [(r["step"], r["metrics"][ev][metric]) for r in records
                       if r.get("task") == task and ev in r.get("metrics", {}) and metric in r["metrics"][ev]]
             if points:
-                axes[1].plot(*zip(*points), marker="o", label=f"{task}: {key}")
+                axes[1].plot(*zip(*points), marker="o", label=f"{task}: {key}", color=colours[task])
         axes[0].set(title="training loss per task", xlabel="step", ylabel="loss (per token)")
         axes[1].set(title="primary metric per task (valid)", xlabel="step")
         for ax in axes:

@@ -80,3 +80,12 @@ def test_tokenizer_texts_include_integers_as_digits():
     texts = sorted(texts_of(rows))
     # integers reach the text space linearised (a Sudoku grid, a table cell); booleans and floats are not text
     assert texts == ["0", "3", "5", "7", "ada"]
+
+
+def test_the_tokenizer_is_fitted_on_its_modalities_columns_only(registry):
+    from polymodal.testing.run import fit_texts
+
+    plan = compile_instruction("[TEXT:s] where is it? -> [SPAN:region]", registry)
+    rows = [{"s": "the red circle", "region": [1, 2, 3, 4], "img": "/data/scenes/0001.png"}, {"img": "x.png"}]
+    # the SPAN column and the unbound path column would teach the tokenizer digits and folder names
+    assert fit_texts([plan], rows, registry, "text.tokenizer") == ["the red circle", "where is it?"]

@@ -100,7 +100,7 @@ class GeneralistModel:
         are refused rather than shifting ids.
         """
         from polymodal.planning.planner import compile_instruction
-        from polymodal.testing.run import texts_of
+        from polymodal.testing.run import fit_texts
 
         plans = [compile_instruction(i, self.registry) for t in tasks for i in t.instructions]
         for task in tasks:
@@ -113,17 +113,15 @@ class GeneralistModel:
         from polymodal.preprocessing import BuildContext
         from polymodal.vocab import VocabLayout
 
-        texts = list(texts_of(r for t in tasks for r in t.rows("train")))
-        texts += [s.prompt for p in plans for s in p.slots if s.prompt]
-        for task in tasks:
-            for labels in self.tasks[task.name].closed_sets.values():
-                texts += labels
+        rows = [r for t in tasks for r in t.rows("train")]
+        labels = [label for task in tasks for values in self.tasks[task.name].closed_sets.values() for label in values]
         resources, spaces = {}, {}
         for token in sorted({m for p in plans for m in p.modalities}):
             spec = self.registry.modality(token)
             if spec.resource:
                 cls = resolve_target(spec.resource)
                 if cls.key not in resources:
+                    texts = fit_texts(plans, rows, self.registry, cls.key) + labels
                     resources[cls.key] = cls.fit(texts, self.resource_options.get(cls.key, {}))
                     self._resource_targets[cls.key] = spec.resource
                     spaces.update(resources[cls.key].token_spaces())

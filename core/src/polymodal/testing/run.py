@@ -19,7 +19,7 @@ from polymodal.preprocessing import BuildContext
 from polymodal.registry import Registry, default_registry
 from polymodal.vocab import VocabLayout
 
-__all__ = ["TaskRun", "run_task", "build_context", "texts_of", "closed_sets_of"]
+__all__ = ["TaskRun", "run_task", "build_context", "texts_of", "fit_texts", "closed_sets_of"]
 
 
 @dataclass
@@ -47,18 +47,33 @@ def texts_of(rows: Iterable[Mapping[str, Any]]) -> Iterable[str]:
             stack.extend(item)
 
 
+def _resource_key(registry: Registry, modality: str) -> str | None:
+    spec = registry.modality(modality)
+    return resolve_target(spec.resource).key if spec is not None and spec.resource else None
+
+
+def fit_texts(plans: Sequence[Plan], rows: Sequence[Mapping[str, Any]], registry: Registry, key: str) -> list[str]:
+    """What the resource ``key`` (a tokenizer) is fitted on: the strings (:func:`texts_of`) in the columns bound to
+    slots of the modalities that use it, and the prompt texts. Other columns (image paths, boxes) are left out, so
+    that a tokenizer never learns where the data lies: fitted on every string, it learned the folder names of the
+    image paths, and a model's results changed with the folder its data was written to."""
+    columns = sorted({s.column for p in plans for s in p.slots
+                      if s.column is not None and _resource_key(registry, s.modality) == key})
+    texts = list(texts_of([row[c] for row in rows for c in columns if c in row]))
+    return texts + [s.prompt for p in plans for s in p.slots if s.prompt]
+
+
 def build_context(plan: Plan, registry: Registry, rows: Sequence[Mapping[str, Any]],
                   options: Mapping[str, Mapping[str, Any]] | None = None) -> BuildContext:
-    """Fit the modalities' resources on ``rows`` (plus the prompt texts) and lay out the vocabulary."""
+    """Fit the modalities' resources on ``rows`` (see :func:`fit_texts`) and lay out the vocabulary."""
     resources, spaces = {}, {}
-    texts = list(texts_of(rows)) + [s.prompt for s in plan.slots if s.prompt]
     for token in plan.modalities:
         spec = registry.modality(token)
         if spec is None:
             continue
         if spec.resource:
             cls = resolve_target(spec.resource)
-            res = cls.fit(texts, dict((options or {}).get(cls.key, {})))
+            res = cls.fit(fit_texts([plan], rows, registry, cls.key), dict((options or {}).get(cls.key, {})))
             resources[cls.key] = res
             spaces.update(res.token_spaces())
         for space in spec.token_spaces:

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from polymodal.model import EncoderDecoder, ModelConfig, key_mask
+from polymodal.model import fewrows
 from polymodal.model.stepping import LinearT
 
 V = 60
@@ -50,13 +51,16 @@ def test_incremental_decoding_matches_full_pass(monkeypatch, blocks, b):
     assert all((w.fc1.blocks is not None) == blocks for w in cache.weights)
 
 
+@pytest.mark.parametrize("few", [True, False])  # 2-8 rows on the few-row kernel, or on PyTorch's products
 @pytest.mark.parametrize("onednn", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 # a wide input, a wide output, an odd output (its two row blocks share the middle row): all get row blocks
 @pytest.mark.parametrize("shape", [(512, 256), (256, 1024), (256, 1023)])
-def test_step_projection_matches_linear_at_every_row_count(monkeypatch, onednn, dtype, shape):
+def test_step_projection_matches_linear_at_every_row_count(monkeypatch, few, onednn, dtype, shape):
     if not onednn:
         monkeypatch.setattr("polymodal.model.stepping.onednn_packed", lambda weight: None)
+    if not few:
+        monkeypatch.setattr("polymodal.model.stepping.FewRowsWeight.of", lambda weight, bias: None)
     torch.manual_seed(0)
     linear = torch.nn.Linear(*shape)
     prepared = LinearT.of(linear, dtype)
@@ -76,6 +80,8 @@ def test_step_projection_matches_linear_at_every_row_count(monkeypatch, onednn, 
         assert got.shape == (n, shape[1]) and got.is_contiguous() and got.dtype == dtype
         tol = 1e-4 if dtype == torch.float32 else 3e-2
         assert torch.allclose(got.float(), want, atol=tol, rtol=tol), n
+    # the kernel's packed copy is made by the first call of 2-8 rows, in float32 where the kernel was built
+    assert (prepared.few is not None) == (few and fp32 and fewrows.kernel() is not None)
 
 
 def test_cache_accepts_several_positions_at_once_and_repeat():

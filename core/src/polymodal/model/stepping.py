@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .fewrows import MAX_ROWS as FEW_MAX_ROWS, MIN_ROWS as FEW_MIN_ROWS, FewRowsWeight
 from .layers import DecoderLayer, activate
 
 __all__ = ["LinearT", "StepWeights", "prepare_step_weights", "decoder_layer_step", "row_blocks", "row_blocks_product",
@@ -70,7 +71,7 @@ def row_blocks_product(x: Tensor, blocks: Tensor, bias_blocks: Tensor | None, ou
     return y.view(1, out) if not shared else torch.cat((y[0, :, 0], y[1, shared:, 0]))[None]
 
 
-class LinearT(NamedTuple):
+class LinearT:
     """A linear map prepared for a decoding step: ``x @ weight.T + bias`` for ``x`` of a few rows.
 
     MKL picks a different kernel for each operand layout, and which is fastest depends on the dtype and the
@@ -81,29 +82,34 @@ class LinearT(NamedTuple):
       ``[out, in]`` weight is split into two blocks of output rows (``blocks``, a view) and the row is
       multiplied by both as one batched product (:func:`row_blocks_product`): 1.1-1.6x faster than any other
       form at every decoder shape (41 against 67 us on 512 x 512, 137 against 191 on 2048 -> 512).
+    * ``2 <= n <= 8``: the few-row kernel (:mod:`~polymodal.model.fewrows`) on its packed copy of the weight,
+      made on the first such call (``few``), where it could be built: it reads the weight at 23-28 GB/s where
+      the library GEMMs below reach 10-16 (46 against 76 us on 512 x 512 at 5 rows). Beam search at batch 1
+      runs 17% faster in all.
     * ``2 <= n <=`` :data:`COLUMN_FORM_ROWS`: ``weight @ x.T`` on the ``[out, in]`` weight, transposed back
       (the column form), runs 1.2-3x faster than ``addmm`` on ``weight_t`` (that kernel is the slow one
       up to 16 rows).
     * more rows: ``addmm`` on ``weight_t`` (``[in, out]`` contiguous).
 
-    Where PyTorch has oneDNN, its product on a packed copy of the weight (``packed``) beats or matches all of
-    these from :data:`PACKED_MIN_ROWS` rows on: level at 5 rows (1.4x on the feed-forward's narrowing weight),
-    1.3-1.5x faster at 16 and 80. Except on a
-    widening weight (``out >= 4 * in``, the feed-forward's first layer), where it ran 2.4x slower than
-    MKL at 16 rows: that one is not packed.
+    Where PyTorch has oneDNN, its product on a packed copy of the weight (``packed``) beats or matches the
+    MKL forms from :data:`PACKED_MIN_ROWS` rows on: level at 5 rows (1.4x on the feed-forward's narrowing
+    weight), 1.3-1.5x faster at 16 and 80. Except on a widening weight (``out >= 4 * in``, the feed-forward's
+    first layer), where it ran 2.4x slower than MKL at 16 rows: that one is not packed.
 
     In bfloat16 the packed product is the fastest at every row count and on every weight: 1.2-2.5x faster
     than the best of the others, which are ``addmm`` on ``weight_t`` from 2 rows on and the column form
     at 1 row (used without oneDNN).
     """
 
-    weight: Tensor
-    weight_t: Tensor
-    bias: Tensor | None
-    blocks: Tensor | None = None
-    block_bias: Tensor | None = None
-    column_rows: int = 0
-    packed: Tensor | None = None
+    __slots__ = ("weight", "weight_t", "bias", "blocks", "block_bias", "column_rows", "packed", "few_rows", "_few")
+
+    def __init__(self, weight: Tensor, weight_t: Tensor, bias: Tensor | None, blocks: Tensor | None = None,
+                 block_bias: Tensor | None = None, column_rows: int = 0, packed: Tensor | None = None,
+                 few_rows: bool = False) -> None:
+        self.weight, self.weight_t, self.bias = weight, weight_t, bias
+        self.blocks, self.block_bias, self.column_rows, self.packed = blocks, block_bias, column_rows, packed
+        self.few_rows = few_rows  # whether 2-8 rows try the few-row kernel
+        self._few: FewRowsWeight | None = None
 
     @classmethod
     def of(cls, linear: nn.Linear, dtype: torch.dtype) -> "LinearT":
@@ -125,11 +131,21 @@ class LinearT(NamedTuple):
         packed = onednn_packed(w) if d_out < 4 * d_in else None
         # a packed weight serves more than COLUMN_FORM_ROWS rows: a view stands for the unused [in, out] copy
         w_t = w.t() if packed is not None else w.t().contiguous()
-        return cls(w, w_t, b, blocks, block_bias, COLUMN_FORM_ROWS, packed)
+        return cls(w, w_t, b, blocks, block_bias, COLUMN_FORM_ROWS, packed, few_rows=True)
+
+    @property
+    def few(self) -> FewRowsWeight | None:
+        """The weight packed for the few-row kernel: made on first use, None where that kernel is unavailable."""
+        if self.few_rows and self._few is None:
+            self._few = FewRowsWeight.of(self.weight, self.bias)
+            self.few_rows = self._few is not None
+        return self._few
 
     def __call__(self, x: Tensor) -> Tensor:
         x = x.to(self.weight.dtype)
         n = x.shape[0]
+        if self.few_rows and FEW_MIN_ROWS <= n <= FEW_MAX_ROWS and self.few is not None:
+            return self._few(x)
         # a packed bfloat16 weight serves every row count, a float32 one from PACKED_MIN_ROWS on
         if self.packed is not None and (n >= PACKED_MIN_ROWS or self.weight.dtype != torch.float32):
             return packed_linear(x, self.packed, self.bias)

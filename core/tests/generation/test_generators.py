@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from polymodal.generation import GENERATORS, Automaton, beam_search, greedy, ngram_bans, sample
-from polymodal.model import TiedHead
+from polymodal.model import TiedHead, native
 
 
 def starts(n: int, value: int = 0) -> torch.Tensor:
@@ -310,19 +310,24 @@ def test_missing_beam_hypotheses_are_padding(setup, helpers):
 
 @pytest.mark.parametrize("method, kwargs", [("greedy", {}), ("beam", {"beam_size": 3, "return_n_best": 3})])
 @pytest.mark.parametrize("min_len", [0, 6])
-def test_blockwise_ranking_gives_the_same_hypotheses(setup, helpers, monkeypatch, method, kwargs, min_len):
+@pytest.mark.parametrize("ranking", ["blocks", "native"])
+def test_ranking_gives_the_same_hypotheses(setup, helpers, monkeypatch, method, kwargs, min_len, ranking):
     model, head, enc, pad = setup
     a = Automaton.unconstrained(helpers.V, helpers.EOS, helpers.PAD)
+    if ranking == "native" and native.library() is None:
+        pytest.skip("the C kernels could not be built here")
 
-    def run(min_rows: int, blocks: int):
+    def run(min_rows: int, blocks: int, kernel: bool):
         monkeypatch.setattr("polymodal.generation.common.TOPK_MIN_ROWS", min_rows)
         monkeypatch.setattr("polymodal.model.heads.COLUMN_BLOCKS", blocks)
         monkeypatch.setattr("polymodal.model.heads.onednn_packed", lambda weight: None)  # blockwise needs MKL
+        monkeypatch.setattr("polymodal.model.heads.native_library", native.library if kernel else lambda: None)
         head.clear_prepared()
         return GENERATORS[method](model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=10,
                                   min_len=min_len, **kwargs)
 
-    full, blocks = run(10 ** 9, 4), run(1, 5)  # every step full-width / ranked in 5 blocks of 10 columns
+    # every step full-width, then ranked in 5 blocks of 10 columns or by the C kernel
+    full, blocks = run(10 ** 9, 4, False), run(1, 5, False) if ranking == "blocks" else run(10 ** 9, 4, True)
     assert torch.equal(full.columns, blocks.columns)
     assert torch.equal(full.lengths, blocks.lengths)
     assert torch.allclose(full.scores, blocks.scores, atol=1e-5)

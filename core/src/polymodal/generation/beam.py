@@ -153,7 +153,7 @@ def _beam(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask: Tensor | Non
             continue
         # The best n_cand extensions of a row are among the best n_cand of each of its beams: rank those
         # ([N, n_cand]) instead of adding beam scores to all [N, C] columns and ranking K * C per row.
-        if free and not ngram and dec.blockwise(h):
+        if free and not ngram and dec.ranks(h):
             beam_top, beam_col = dec.top_log_probs(h, per_beam, free_bans(automaton, t, min_len))
         else:
             logits = constrain(dec.logits(h), automaton, live.states, t, min_len=min_len,

@@ -87,7 +87,7 @@ class StepDecoder:
         # the batch row of each hypothesis, for heads that read the row's source (copying)
         self.rows = torch.arange(enc_out.shape[0], device=enc_out.device).repeat_interleave(repeat)
         self._needs_rows = getattr(self.head, "needs_rows", False)
-        self._blockwise = isinstance(self.head, PreparedHead) and self.head.blockwise
+        self._prepared = self.head if isinstance(self.head, PreparedHead) else None
 
     def hidden(self, ids: Tensor, pos: int, cells: Tensor | None = None) -> Tensor:
         """Decoder state ``[N, d]`` after feeding global ids ``ids`` (``[N]``) at position ``pos``, with the
@@ -99,9 +99,12 @@ class StepDecoder:
         """Float32 logits ``[N, C]`` over the head's columns."""
         return self.head(hidden, self.rows) if self._needs_rows else self.head(hidden)
 
-    def blockwise(self, hidden: Tensor) -> bool:
-        """Whether :meth:`top_log_probs` is available and faster than logits + ``log_softmax`` + ``topk``."""
-        return self._blockwise and hidden.shape[0] >= TOPK_MIN_ROWS
+    def ranks(self, hidden: Tensor) -> bool:
+        """Whether :meth:`top_log_probs` is available and faster than logits + ``log_softmax`` + ``topk``: on
+        the C kernel, or on column blocks from :data:`~polymodal.model.heads.TOPK_MIN_ROWS` rows."""
+        head = self._prepared
+        return head is not None and (head.native_ranking
+                                     or (head.blockwise and hidden.shape[0] >= TOPK_MIN_ROWS))
 
     def top_log_probs(self, hidden: Tensor, k: int, banned: list[int]) -> tuple[Tensor, Tensor]:
         """The ``k`` best columns of every hypothesis and their log-probabilities, ``[N, k]`` each.

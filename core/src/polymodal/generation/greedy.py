@@ -72,7 +72,7 @@ def single_path_search(model: EncoderDecoder, enc_out: Tensor, enc_padding_mask:
             # Forced prompt text: the column is known, so the output projection is skipped.
             col = automaton.forced[states]
             lp = torch.zeros(col.shape, device=device)
-        elif all_free and pick is _argmax and not no_repeat_ngram_size and dec.blockwise(h):
+        elif all_free and pick is _argmax and not no_repeat_ngram_size and dec.ranks(h):
             lp, col = dec.top_log_probs(h, 1, free_bans(automaton, t, min_len))
             lp, col = lp[:, 0], col[:, 0]
         else:

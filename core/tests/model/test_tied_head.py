@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from polymodal.model import EncoderDecoder, ModelConfig, TiedHead
+from polymodal.model import EncoderDecoder, ModelConfig, TiedHead, native
 from polymodal.model.heads import PreparedHead
 
 V, D = 50, 64
@@ -77,18 +77,28 @@ def test_bf16_autocast_gradients_are_close(model):
     assert torch.allclose(model.embed_tokens.weight.grad, expected, rtol=2e-2, atol=2e-2)
 
 
+@pytest.mark.parametrize("few", [True, False])  # 1-5 rows on the few-row kernel where it was built
 @pytest.mark.parametrize("onednn", [True, False])  # from 4 rows oneDNN's packed product, else MKL's
-def test_prepared_head_matches_forward_for_all_row_counts(model, monkeypatch, onednn):
+def test_prepared_head_matches_forward_for_all_row_counts(model, monkeypatch, onednn, few):
     if not onednn:
         monkeypatch.setattr("polymodal.model.heads.onednn_packed", lambda weight: None)
+    if not few:
+        monkeypatch.setattr("polymodal.model.heads.native_library", lambda: None)
     head = TiedHead(model.embed_tokens, [(3, 40)], bias=True)
     assert head.prepare().blockwise == (not onednn or not torch.backends.mkldnn.is_available())
+    kernel = few and native.library() is not None
     with torch.no_grad():
         head.bias.normal_()
         for n in (1, 2, 5, 13, 40):
             x = torch.randn(n, D)
             assert torch.allclose(head.prepare()(x), head(x), atol=1e-5)
             assert head.prepare()(x).shape == (n, 37)
+            if n == 5:
+                # each packed copy is made by the first product that needs it: up to 5 rows only the kernel's
+                prepared = head.prepare()
+                assert (prepared._few_copy is not None) == kernel
+                assert (prepared._packed_copy is not None) == (onednn and not kernel
+                                                               and torch.backends.mkldnn.is_available())
 
 
 def test_prepare_is_cached_until_the_weight_changes(model):

@@ -18,14 +18,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .fewrows import FewRowsWeight
 from .native import library as native_library
 from .ranking import top_log_probs as native_top_log_probs
 from .stepping import PACKED_MIN_ROWS, onednn_packed, packed_linear, row_blocks, row_blocks_product
 
-__all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS"]
+__all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS", "FEW_ROWS"]
 
 #: Column blocks of :class:`PreparedHead`'s batched products (see there); 4 measured best on 2 threads.
 COLUMN_BLOCKS = 4
+
+#: Most rows :class:`PreparedHead` multiplies on the few-row kernel; oneDNN's product is faster from 6.
+FEW_ROWS = 5
 
 #: Fewest rows for which the generators rank columns with :meth:`PreparedHead.top_log_probs`. Measured at
 #: 50k columns, 2 threads, weights out of cache, against logits + ``log_softmax`` + ``topk``: at d 256, 60%
@@ -108,11 +112,15 @@ class PreparedHead:
     Which product is fastest depends on the dtype and the number of rows ``n``. Measured on this project's
     CPUs, 50k columns, d 512, 2 threads, with the weight out of cache; in float32:
 
-    * 1 row: MKL runs a matrix-vector product on one thread but a batch of products on all. The weight viewed
-      as two blocks of its rows (:func:`~polymodal.model.stepping.row_blocks_product`, no copy) multiplies as
-      one batched product: 3.2 ms (at 32 GB/s, the machine's read bandwidth), against 9.7 for nn.Linear's
-      layout and 4.3 for oneDNN.
-    * 2-3 rows: ``([C, d] @ [d, n]).T``, 3.0-3.6 ms.
+    * 1 to :data:`FEW_ROWS` rows, where the C kernels were built: the few-row kernel
+      (:mod:`~polymodal.model.fewrows`) on its packed copy of the weight, 8-10% faster than the best of the
+      others at 1 and 5 rows, 10-30% at 2-4 (measured interleaved: 3.3 against 3.6 ms at 1 row, 3.3 against
+      3.8 at 2, 3.6 against 4.0 at 5); at 6 and 8 rows oneDNN's is faster.
+    * 1 row otherwise: MKL runs a matrix-vector product on one thread but a batch of products on all. The
+      weight viewed as two blocks of its rows (:func:`~polymodal.model.stepping.row_blocks_product`, no copy)
+      multiplies as one batched product: 3.2 ms (at 32 GB/s), against 9.7 for nn.Linear's layout and 4.3
+      for oneDNN.
+    * 2-3 rows otherwise: ``([C, d] @ [d, n]).T``, 3.0-3.6 ms.
     * 4 rows and more (:data:`~polymodal.model.stepping.PACKED_MIN_ROWS`): oneDNN's product on its packed
       copy of the weight (what torch.compile emits for a CPU linear): 3.5 ms at 5 rows, 5.4 at 16, 19.7 at
       80, against MKL's best of 4.7, 9.8 and 27. Without oneDNN, MKL's, and :meth:`top_log_probs` ranks
@@ -120,8 +128,9 @@ class PreparedHead:
       log-probabilities is 2-3% faster than that.
 
     In bfloat16 oneDNN's packed product is the fastest at every row count (1.2-2.2x faster than the plain
-    one at 1-80 rows). On a GPU no layout trick pays. Packing takes ~50 ms for 50k x 512; the ``[d, C]``
-    copy is made when a product first needs it (never, in float32 with oneDNN).
+    one at 1-80 rows). On a GPU no layout trick pays. Each copy is made when a product first needs it, so
+    a call uses one or two of them: packing takes ~50 ms for 50k x 512 for oneDNN, ~60 ms for the kernel; the
+    ``[d, C]`` copy is never made in float32 with oneDNN.
 
     :meth:`top_log_probs` ranks the logits on the C kernel of :mod:`~polymodal.model.ranking` where it was built
     (any dtype, on the CPU), else, in float32 without oneDNN, on the batch of column blocks.
@@ -141,14 +150,34 @@ class PreparedHead:
         self.dtype = weight.dtype
         cpu = weight.device.type == "cpu"
         self._fp32_cpu = weight.dtype == torch.float32 and cpu
-        self._packed = onednn_packed(self.weight) if cpu else None
-        self.blockwise = self._fp32_cpu and self._packed is None
+        # whether oneDNN packs this dtype (probed on a tiny weight: the copy itself is made on first use)
+        self._onednn = cpu and onednn_packed(torch.zeros(2, 2, dtype=self.dtype)) is not None
+        self._packed_copy: Tensor | None = None
+        self._few_copy: FewRowsWeight | None = None
+        self._few = self._fp32_cpu and native_library() is not None
+        self.blockwise = self._fp32_cpu and not self._onednn
         self.native_ranking = cpu and native_library() is not None
         self._rows = self._row_bias = None
         if self._fp32_cpu:
             self._rows = row_blocks(self.weight)
             self._row_bias = None if bias is None else row_blocks(bias.contiguous()[:, None])
         self._t: _Layouts | None = None
+
+    @property
+    def packed(self) -> Tensor | None:
+        """oneDNN's packed copy of the weight, made on first use; None without oneDNN."""
+        if self._onednn and self._packed_copy is None:
+            self._packed_copy = onednn_packed(self.weight)
+            self._onednn = self._packed_copy is not None
+        return self._packed_copy
+
+    @property
+    def few(self) -> FewRowsWeight | None:
+        """The weight packed for the few-row kernel, made on first use; None where the kernel is unavailable."""
+        if self._few and self._few_copy is None:
+            self._few_copy = FewRowsWeight.of(self.weight, self.bias)
+            self._few = self._few_copy is not None
+        return self._few_copy
 
     @property
     def weight_t(self) -> Tensor:
@@ -192,8 +221,10 @@ class PreparedHead:
         h = hidden.to(self.dtype)
         n = h.shape[0]
         c = self.weight.shape[0]
-        if self._packed is not None and (n >= PACKED_MIN_ROWS or not self._fp32_cpu):
-            return packed_linear(h, self._packed, self.bias).float()
+        if self._few and 0 < n <= FEW_ROWS and self.few is not None:
+            return self._few_copy(h)
+        if self._onednn and (n >= PACKED_MIN_ROWS or not self._fp32_cpu) and self.packed is not None:
+            return packed_linear(h, self._packed_copy, self.bias).float()
         if not self._fp32_cpu:
             logits = h @ self.weight_t if self.bias is None else torch.addmm(self.bias, h, self.weight_t)
             return logits.float()

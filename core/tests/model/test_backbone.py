@@ -81,7 +81,7 @@ def test_step_projection_matches_linear_at_every_row_count(monkeypatch, few, one
         tol = 1e-4 if dtype == torch.float32 else 3e-2
         assert torch.allclose(got.float(), want, atol=tol, rtol=tol), n
     # the kernel's packed copy is made by the first call of 2-8 rows, in float32 where the kernel was built
-    assert (prepared.few is not None) == (few and fp32 and native.library() is not None)
+    assert (prepared.few.get() is not None) == (few and fp32 and native.library() is not None)
 
 
 def test_cache_accepts_several_positions_at_once_and_repeat():

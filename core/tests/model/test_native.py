@@ -50,7 +50,7 @@ def test_without_the_kernel_the_reason_is_logged_and_steps_use_pytorch(fresh_ker
     x = torch.randn(5, 64)
     with torch.no_grad():
         assert torch.allclose(prepared(x), linear(x), atol=1e-5)
-    assert prepared.few is None and not prepared.few_rows
+    assert prepared.few.get() is None and not prepared.few.possible
 
 
 @needs_kernel

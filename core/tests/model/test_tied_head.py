@@ -96,8 +96,8 @@ def test_prepared_head_matches_forward_for_all_row_counts(model, monkeypatch, on
             if n == 5:
                 # each packed copy is made by the first product that needs it: up to 5 rows only the kernel's
                 prepared = head.prepare()
-                assert (prepared._few_copy is not None) == kernel
-                assert (prepared._packed_copy is not None) == (onednn and not kernel
+                assert (prepared._few.value is not None) == kernel
+                assert (prepared._packed.value is not None) == (onednn and not kernel
                                                                and torch.backends.mkldnn.is_available())
 
 

@@ -12,6 +12,7 @@ until the embedding changes.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple, Sequence
 
 import torch
@@ -21,7 +22,7 @@ from torch import Tensor, nn
 from .fewrows import FewRowsWeight
 from .native import library as native_library
 from .ranking import top_log_probs as native_top_log_probs
-from .stepping import PACKED_MIN_ROWS, onednn_packed, packed_linear, row_blocks, row_blocks_product
+from .stepping import PACKED_MIN_ROWS, OnFirstUse, onednn_packed, packed_linear, row_blocks, row_blocks_product
 
 __all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS", "FEW_ROWS"]
 
@@ -151,33 +152,18 @@ class PreparedHead:
         cpu = weight.device.type == "cpu"
         self._fp32_cpu = weight.dtype == torch.float32 and cpu
         # whether oneDNN packs this dtype (probed on a tiny weight: the copy itself is made on first use)
-        self._onednn = cpu and onednn_packed(torch.zeros(2, 2, dtype=self.dtype)) is not None
-        self._packed_copy: Tensor | None = None
-        self._few_copy: FewRowsWeight | None = None
-        self._few = self._fp32_cpu and native_library() is not None
-        self.blockwise = self._fp32_cpu and not self._onednn
+        onednn = cpu and onednn_packed(torch.zeros(2, 2, dtype=self.dtype)) is not None
+        self._packed: OnFirstUse[Tensor] = OnFirstUse(partial(onednn_packed, self.weight) if onednn else None)
+        few = self._fp32_cpu and native_library() is not None
+        self._few: OnFirstUse[FewRowsWeight] = OnFirstUse(partial(FewRowsWeight.of, self.weight, bias) if few
+                                                          else None)
+        self.blockwise = self._fp32_cpu and not onednn
         self.native_ranking = cpu and native_library() is not None
         self._rows = self._row_bias = None
         if self._fp32_cpu:
             self._rows = row_blocks(self.weight)
             self._row_bias = None if bias is None else row_blocks(bias.contiguous()[:, None])
         self._t: _Layouts | None = None
-
-    @property
-    def packed(self) -> Tensor | None:
-        """oneDNN's packed copy of the weight, made on first use; None without oneDNN."""
-        if self._onednn and self._packed_copy is None:
-            self._packed_copy = onednn_packed(self.weight)
-            self._onednn = self._packed_copy is not None
-        return self._packed_copy
-
-    @property
-    def few(self) -> FewRowsWeight | None:
-        """The weight packed for the few-row kernel, made on first use; None where the kernel is unavailable."""
-        if self._few and self._few_copy is None:
-            self._few_copy = FewRowsWeight.of(self.weight, self.bias)
-            self._few = self._few_copy is not None
-        return self._few_copy
 
     @property
     def weight_t(self) -> Tensor:
@@ -221,10 +207,11 @@ class PreparedHead:
         h = hidden.to(self.dtype)
         n = h.shape[0]
         c = self.weight.shape[0]
-        if self._few and 0 < n <= FEW_ROWS and self.few is not None:
-            return self._few_copy(h)
-        if self._onednn and (n >= PACKED_MIN_ROWS or not self._fp32_cpu) and self.packed is not None:
-            return packed_linear(h, self._packed_copy, self.bias).float()
+        if self._few.possible and 0 < n <= FEW_ROWS and (few := self._few.get()) is not None:
+            return few(h)
+        if (self._packed.possible and (n >= PACKED_MIN_ROWS or not self._fp32_cpu)
+                and (packed := self._packed.get()) is not None):
+            return packed_linear(h, packed, self.bias).float()
         if not self._fp32_cpu:
             logits = h @ self.weight_t if self.bias is None else torch.addmm(self.bias, h, self.weight_t)
             return logits.float()

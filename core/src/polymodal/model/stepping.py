@@ -9,7 +9,8 @@ once per generate call, and :func:`decoder_layer_step` runs a layer on them, one
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from functools import partial
+from typing import Callable, Generic, NamedTuple, Sequence, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -18,8 +19,10 @@ from torch import Tensor, nn
 from .fewrows import MAX_ROWS as FEW_MAX_ROWS, MIN_ROWS as FEW_MIN_ROWS, FewRowsWeight
 from .layers import DecoderLayer, activate
 
+T = TypeVar("T")
+
 __all__ = ["LinearT", "StepWeights", "prepare_step_weights", "decoder_layer_step", "row_blocks", "row_blocks_product",
-           "COLUMN_FORM_ROWS", "BLOCKS_MIN_SIZE", "PACKED_MIN_ROWS", "onednn_packed", "packed_linear"]
+           "COLUMN_FORM_ROWS", "BLOCKS_MIN_SIZE", "PACKED_MIN_ROWS", "onednn_packed", "packed_linear", "OnFirstUse"]
 
 
 #: Rows up to which :class:`LinearT` multiplies as ``(weight @ x.T).T`` (see there).
@@ -71,6 +74,23 @@ def row_blocks_product(x: Tensor, blocks: Tensor, bias_blocks: Tensor | None, ou
     return y.view(1, out) if not shared else torch.cat((y[0, :, 0], y[1, shared:, 0]))[None]
 
 
+class OnFirstUse(Generic[T]):
+    """A copy of a weight made by the first product that needs it: ``get()`` calls ``make`` once. A None from
+    ``make`` (the kernel or the layout is unavailable) is kept, and ``possible`` turns False; a None ``make``
+    means never."""
+
+    __slots__ = ("make", "value", "possible")
+
+    def __init__(self, make: Callable[[], T | None] | None) -> None:
+        self.make, self.value, self.possible = make, None, make is not None
+
+    def get(self) -> T | None:
+        if self.possible and self.value is None:
+            self.value = self.make()
+            self.possible = self.value is not None
+        return self.value
+
+
 class LinearT:
     """A linear map prepared for a decoding step: ``x @ weight.T + bias`` for ``x`` of a few rows.
 
@@ -101,15 +121,16 @@ class LinearT:
     at 1 row (used without oneDNN).
     """
 
-    __slots__ = ("weight", "weight_t", "bias", "blocks", "block_bias", "column_rows", "packed", "few_rows", "_few")
+    __slots__ = ("weight", "weight_t", "bias", "blocks", "block_bias", "column_rows", "packed", "few")
 
     def __init__(self, weight: Tensor, weight_t: Tensor, bias: Tensor | None, blocks: Tensor | None = None,
                  block_bias: Tensor | None = None, column_rows: int = 0, packed: Tensor | None = None,
                  few_rows: bool = False) -> None:
         self.weight, self.weight_t, self.bias = weight, weight_t, bias
         self.blocks, self.block_bias, self.column_rows, self.packed = blocks, block_bias, column_rows, packed
-        self.few_rows = few_rows  # whether 2-8 rows try the few-row kernel
-        self._few: FewRowsWeight | None = None
+        # the few-row kernel's copy, for 2-8 rows
+        self.few: OnFirstUse[FewRowsWeight] = OnFirstUse(partial(FewRowsWeight.of, weight, bias) if few_rows
+                                                         else None)
 
     @classmethod
     def of(cls, linear: nn.Linear, dtype: torch.dtype) -> "LinearT":
@@ -133,19 +154,11 @@ class LinearT:
         w_t = w.t() if packed is not None else w.t().contiguous()
         return cls(w, w_t, b, blocks, block_bias, COLUMN_FORM_ROWS, packed, few_rows=True)
 
-    @property
-    def few(self) -> FewRowsWeight | None:
-        """The weight packed for the few-row kernel: made on first use, None where that kernel is unavailable."""
-        if self.few_rows and self._few is None:
-            self._few = FewRowsWeight.of(self.weight, self.bias)
-            self.few_rows = self._few is not None
-        return self._few
-
     def __call__(self, x: Tensor) -> Tensor:
         x = x.to(self.weight.dtype)
         n = x.shape[0]
-        if self.few_rows and FEW_MIN_ROWS <= n <= FEW_MAX_ROWS and self.few is not None:
-            return self._few(x)
+        if self.few.possible and FEW_MIN_ROWS <= n <= FEW_MAX_ROWS and (few := self.few.get()) is not None:
+            return few(x)
         # a packed bfloat16 weight serves every row count, a float32 one from PACKED_MIN_ROWS on
         if self.packed is not None and (n >= PACKED_MIN_ROWS or self.weight.dtype != torch.float32):
             return packed_linear(x, self.packed, self.bias)

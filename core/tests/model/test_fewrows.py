@@ -53,6 +53,24 @@ def test_few_row_products_refuse_what_the_kernel_cannot_read():
     for bad in (torch.randn(0, 32), torch.randn(MAX_ROWS + 1, 32), torch.randn(3, 31), torch.randn(3, 32, 1)):
         with pytest.raises(ValueError, match="few-row product takes"):
             few(bad)
-    assert FewRowsWeight.of(torch.randn(64, 32, dtype=torch.bfloat16), None) is None
+    assert FewRowsWeight.of(torch.randn(64, 32, dtype=torch.float16), None) is None
 
 
+
+
+@needs_kernel
+@pytest.mark.parametrize("shape", [(512, 256), (256, 1023), (100, 70)])
+def test_bfloat16_products_match_linear_and_can_stay_unrounded(shape):
+    torch.manual_seed(1)
+    weight, bias = torch.randn(shape[1], shape[0]).bfloat16(), torch.randn(shape[1]).bfloat16()
+    few = FewRowsWeight.of(weight, bias)
+    for n in range(1, MAX_ROWS + 1):
+        x = torch.randn(n, shape[0])
+        got = few(x)  # x is cast to bfloat16, as autocast would
+        want = F.linear(x.bfloat16(), weight, bias)
+        assert got.dtype == torch.bfloat16 and got.shape == (n, shape[1])
+        assert torch.allclose(got.float(), want.float(), rtol=1e-2, atol=1e-2), n
+        sums = few(x, float_out=True)  # the float32 sums before rounding
+        exact = F.linear(x.bfloat16().double(), weight.double(), bias.double())
+        assert sums.dtype == torch.float32 and torch.allclose(sums.double(), exact, rtol=1e-5, atol=1e-4)
+        assert torch.equal(sums.bfloat16(), got)  # rounded to nearest even, as oneDNN's bfloat16 product

@@ -1,11 +1,14 @@
-/* Products of a few rows with a float32 weight: y[r, o] = b[o] + sum_i x[r, i] * w[o, i].
+/* Products of a few rows with a float32 or bfloat16 weight: y[r, o] = b[o] + sum_i x[r, i] * w[o, i].
  *
- * Built and loaded by fewrows.py, which documents why. The weight is read from a copy packed in blocks of
+ * Built and loaded by native.py; fewrows.py documents why. The weight is read from a copy packed in blocks of
  * BLOCK output columns, each block stored input-major ([blocks][in][BLOCK]), so one pass streams it from
  * memory once while every row keeps its BLOCK partial sums in vector registers. Each output is a sum in
  * input order, whatever the thread count: the result does not depend on the number of threads.
- * Threads are OpenMP's, which fewrows.py checks to be PyTorch's own runtime.
+ * bfloat16 operands are widened to float32 (exactly: a bfloat16 is the top half of a float32), the sums are
+ * float32 and a bfloat16 result is rounded to nearest even, as oneDNN's bfloat16 product does.
+ * Threads are OpenMP's, which native.py checks to be PyTorch's own runtime.
  */
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__AVX512F__)
@@ -20,88 +23,138 @@
 #define MAX_ROWS 8
 
 typedef float vec __attribute__((vector_size(LANES * 4), aligned(4)));
+typedef uint32_t uvec __attribute__((vector_size(LANES * 4), aligned(4)));
+typedef uint16_t hvec __attribute__((vector_size(LANES * 2), aligned(2)));
 
 long fewrows_block(void) { return BLOCK; }
 
 long fewrows_max_rows(void) { return MAX_ROWS; }
 
-/* p[q][i][j] = w[q * BLOCK + j][i], zero past the last output. */
-void fewrows_pack(const float *w, long out, long in, float *p, int threads) {
-    long blocks = (out + BLOCK - 1) / BLOCK;
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (long q = 0; q < blocks; q++) {
-        float *dst = p + q * in * BLOCK;
-        for (long i = 0; i < in; i++)
-            for (long j = 0; j < BLOCK; j++) {
-                long o = q * BLOCK + j;
-                dst[i * BLOCK + j] = o < out ? w[o * in + i] : 0.f;
-            }
-    }
+/* Loads of LANES weights and of one input, as float32. */
+static inline vec load_f32(const float *p) {
+    vec v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
+static inline vec load_bf16(const uint16_t *p) {
+    hvec h;
+    memcpy(&h, p, sizeof h);
+    return (vec)(__builtin_convertvector(h, uvec) << 16);
+}
+static inline float scalar_f32(const float *p) { return *p; }
+static inline float scalar_bf16(const uint16_t *p) {
+    uint32_t u = (uint32_t)*p << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* Stores of LANES results (the first n of them) as float32 or, rounded to nearest even, bfloat16. */
+static inline void store(void *y, long at, vec s, long n, int bf16) {
+    if (!bf16) {
+        if (n == LANES) memcpy((float *)y + at, &s, sizeof s);
+        else memcpy((float *)y + at, &s, n * sizeof(float));
+        return;
+    }
+    uvec u = (uvec)s;
+    u = (u + 0x7fff + ((u >> 16) & 1)) >> 16;
+    hvec h = __builtin_convertvector(u, hvec);
+    memcpy((uint16_t *)y + at, &h, n * sizeof(uint16_t));
+}
+
+/* p[q][i][j] = w[q * BLOCK + j][i], zero past the last output; T is the element type. */
+#define PACK(NAME, T)                                                                                        \
+    void NAME(const T *w, long out, long in, T *p, int threads) {                                            \
+        long blocks = (out + BLOCK - 1) / BLOCK;                                                             \
+        _Pragma("omp parallel for schedule(static) num_threads(threads)") for (long q = 0; q < blocks; q++) { \
+            T *dst = p + q * in * BLOCK;                                                                     \
+            for (long i = 0; i < in; i++)                                                                    \
+                for (long j = 0; j < BLOCK; j++) {                                                           \
+                    long o = q * BLOCK + j;                                                                  \
+                    dst[i * BLOCK + j] = o < out ? w[o * in + i] : 0;                                        \
+                }                                                                                            \
+        }                                                                                                    \
+    }
+
+PACK(fewrows_pack, float)
+PACK(fewrows_pack_bf16, uint16_t)
 
 /* Vectors of a block computed per pass over the input: as many as leave registers for the weight's. */
 #define PER_PASS(R) ((R) * VECTORS + VECTORS <= REGISTERS ? VECTORS : (R) * 2 + 2 <= REGISTERS ? 2 : 1)
 
-/* One block of outputs (o .. o + BLOCK - 1, clipped at out) for R rows. */
-#define BLOCK_KERNEL(R)                                                                                      \
-    static void block_##R(const float *x, long ldx, const float *p, long in, const float *b, float *y,       \
-                          long ldy, long o, long out) {                                                       \
-        enum { NV = PER_PASS(R) };                                                                            \
-        long n = out - o < BLOCK ? out - o : BLOCK;                                                           \
-        for (int c = 0; c < VECTORS; c += NV) {                                                               \
-            vec acc[R][NV];                                                                                   \
-            for (int r = 0; r < R; r++)                                                                       \
-                for (int v = 0; v < NV; v++) acc[r][v] = (vec){0};                                            \
-            const float *pc = p + c * LANES;                                                                  \
-            for (long i = 0; i < in; i++) {                                                                   \
-                vec wv[NV];                                                                                   \
-                memcpy(wv, pc + i * BLOCK, sizeof wv);                                                        \
-                for (int r = 0; r < R; r++) {                                                                 \
-                    float xs = x[r * ldx + i];                                                                \
-                    for (int v = 0; v < NV; v++) acc[r][v] += wv[v] * xs;                                     \
-                }                                                                                             \
-            }                                                                                                 \
-            for (int r = 0; r < R; r++)                                                                       \
-                for (int v = 0; v < NV; v++) {                                                                \
-                    long j0 = (long)(c + v) * LANES;                                                          \
-                    vec s = acc[r][v];                                                                        \
-                    if (j0 + LANES <= n) {                                                                    \
-                        if (b) {                                                                              \
-                            vec bv;                                                                           \
-                            memcpy(&bv, b + o + j0, sizeof bv);                                               \
-                            s += bv;                                                                          \
-                        }                                                                                     \
-                        memcpy(y + r * ldy + o + j0, &s, sizeof s);                                           \
-                    } else {                                                                                  \
-                        for (long j = j0; j < n; j++) y[r * ldy + o + j] = s[j - j0] + (b ? b[o + j] : 0.f); \
-                    }                                                                                         \
-                }                                                                                             \
-        }                                                                                                     \
-    }                                                                                                         \
-    static void rows_##R(const float *x, long ldx, const float *p, long out, long in, const float *b,         \
-                         float *y, int threads) {                                                             \
-        long blocks = (out + BLOCK - 1) / BLOCK;                                                              \
-        _Pragma("omp parallel for schedule(static) num_threads(threads)") for (long q = 0; q < blocks; q++)  \
-            block_##R(x, ldx, p + q * in * BLOCK, in, b, y, out, q * BLOCK, out);                             \
+/* One block of outputs (o .. o + BLOCK - 1, clipped at out) for R rows of element type T (SUFFIX names
+ * its loads), and all blocks of a product on the OpenMP threads. */
+#define BLOCK_KERNEL(SUFFIX, T, R)                                                                           \
+    static void block_##SUFFIX##_##R(const T *x, long ldx, const T *p, long in, const float *b, void *y,    \
+                                     int ybf16, long o, long out) {                                          \
+        enum { NV = PER_PASS(R) };                                                                           \
+        long n = out - o < BLOCK ? out - o : BLOCK;                                                          \
+        for (int c = 0; c < VECTORS; c += NV) {                                                              \
+            vec acc[R][NV];                                                                                  \
+            for (int r = 0; r < R; r++)                                                                      \
+                for (int v = 0; v < NV; v++) acc[r][v] = (vec){0};                                           \
+            const T *pc = p + c * LANES;                                                                     \
+            for (long i = 0; i < in; i++) {                                                                  \
+                vec wv[NV];                                                                                  \
+                for (int v = 0; v < NV; v++) wv[v] = load_##SUFFIX(pc + i * BLOCK + v * LANES);             \
+                for (int r = 0; r < R; r++) {                                                                \
+                    float xs = scalar_##SUFFIX(x + r * ldx + i);                                             \
+                    for (int v = 0; v < NV; v++) acc[r][v] += wv[v] * xs;                                    \
+                }                                                                                            \
+            }                                                                                                \
+            for (int r = 0; r < R; r++)                                                                      \
+                for (int v = 0; v < NV; v++) {                                                               \
+                    long j0 = (long)(c + v) * LANES;                                                         \
+                    if (j0 >= n) continue;                                                                   \
+                    long m = n - j0 < LANES ? n - j0 : LANES;                                                \
+                    vec s = acc[r][v];                                                                       \
+                    if (b) {                                                                                 \
+                        vec bv = (vec){0};                                                                   \
+                        memcpy(&bv, b + o + j0, m * sizeof(float));                                          \
+                        s += bv;                                                                             \
+                    }                                                                                        \
+                    store(y, r * out + o + j0, s, m, ybf16);                                                 \
+                }                                                                                            \
+        }                                                                                                    \
+    }                                                                                                        \
+    static void rows_##SUFFIX##_##R(const T *x, long ldx, const T *p, long out, long in, const float *b,   \
+                                    void *y, int ybf16, int threads) {                                       \
+        long blocks = (out + BLOCK - 1) / BLOCK;                                                             \
+        _Pragma("omp parallel for schedule(static) num_threads(threads)") for (long q = 0; q < blocks; q++) \
+            block_##SUFFIX##_##R(x, ldx, p + q * in * BLOCK, in, b, y, ybf16, q * BLOCK, out);              \
     }
 
-BLOCK_KERNEL(1)
-BLOCK_KERNEL(2)
-BLOCK_KERNEL(3)
-BLOCK_KERNEL(4)
-BLOCK_KERNEL(5)
-BLOCK_KERNEL(6)
-BLOCK_KERNEL(7)
-BLOCK_KERNEL(8)
+#define ALL_ROWS(SUFFIX, T)                                                                                  \
+    BLOCK_KERNEL(SUFFIX, T, 1)                                                                               \
+    BLOCK_KERNEL(SUFFIX, T, 2)                                                                               \
+    BLOCK_KERNEL(SUFFIX, T, 3)                                                                               \
+    BLOCK_KERNEL(SUFFIX, T, 4)                                                                               \
+    BLOCK_KERNEL(SUFFIX, T, 5)                                                                               \
+    BLOCK_KERNEL(SUFFIX, T, 6)                                                                               \
+    BLOCK_KERNEL(SUFFIX, T, 7)                                                                               \
+    BLOCK_KERNEL(SUFFIX, T, 8)                                                                               \
+    typedef void (*rows_##SUFFIX##_fn)(const T *, long, const T *, long, long, const float *, void *, int,  \
+                                       int);                                                                 \
+    static const rows_##SUFFIX##_fn ROWS_##SUFFIX[MAX_ROWS + 1] = {                                         \
+        0, rows_##SUFFIX##_1, rows_##SUFFIX##_2, rows_##SUFFIX##_3, rows_##SUFFIX##_4,                      \
+        rows_##SUFFIX##_5, rows_##SUFFIX##_6, rows_##SUFFIX##_7, rows_##SUFFIX##_8};
 
-typedef void (*rows_fn)(const float *, long, const float *, long, long, const float *, float *, int);
-static const rows_fn ROWS[MAX_ROWS + 1] = {0, rows_1, rows_2, rows_3, rows_4, rows_5, rows_6, rows_7, rows_8};
+ALL_ROWS(f32, float)
+ALL_ROWS(bf16, uint16_t)
 
-/* y [rows, out] (contiguous) = x [rows, in] (row stride ldx) @ w.T + b, w packed by fewrows_pack; b may be
- * NULL. Returns 0, or -1 for a row count outside 1 .. MAX_ROWS. */
+/* y [rows, out] (contiguous, float32) = x [rows, in] (row stride ldx) @ w.T + b, w packed by fewrows_pack;
+ * b (float32) may be NULL. Returns 0, or -1 for a row count outside 1 .. MAX_ROWS. */
 int fewrows_linear(const float *x, long rows, long ldx, const float *p, long out, long in, const float *b,
                    float *y, int threads) {
     if (rows < 1 || rows > MAX_ROWS) return -1;
-    ROWS[rows](x, ldx, p, out, in, b, y, threads);
+    ROWS_f32[rows](x, ldx, p, out, in, b, y, 0, threads);
+    return 0;
+}
+
+/* The same for bfloat16 x and w (packed by fewrows_pack_bf16); y is bfloat16 where ybf16, else float32. */
+int fewrows_linear_bf16(const uint16_t *x, long rows, long ldx, const uint16_t *p, long out, long in,
+                        const float *b, void *y, int ybf16, int threads) {
+    if (rows < 1 || rows > MAX_ROWS) return -1;
+    ROWS_bf16[rows](x, ldx, p, out, in, b, y, ybf16, threads);
     return 0;
 }

@@ -29,7 +29,7 @@ __all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_R
 #: Column blocks of :class:`PreparedHead`'s batched products (see there); 4 measured best on 2 threads.
 COLUMN_BLOCKS = 4
 
-#: Most rows :class:`PreparedHead` multiplies on the few-row kernel; oneDNN's product is faster from 6.
+#: Most rows :class:`PreparedHead` multiplies on the few-row kernel (either dtype); oneDNN's is faster from 6.
 FEW_ROWS = 5
 
 #: Fewest rows for which the generators rank columns with :meth:`PreparedHead.top_log_probs`. Measured at
@@ -128,8 +128,9 @@ class PreparedHead:
       columns on a batch of column blocks of the ``[d, C]`` copy; with it, ranking the ``[N, C]``
       log-probabilities is 2-3% faster than that.
 
-    In bfloat16 oneDNN's packed product is the fastest at every row count (1.2-2.2x faster than the plain
-    one at 1-80 rows). On a GPU no layout trick pays. Each copy is made when a product first needs it, so
+    In bfloat16 the few-row kernel takes 1-5 rows too (1.7 against 2.4-2.8 ms at 1-4 rows, 2.1 against 2.4 at
+    5; its float32 sums are returned unrounded), and oneDNN's packed product is the fastest beyond (1.2-2.2x
+    faster than the plain one at 1-80 rows). On a GPU no layout trick pays. Each copy is made when a product first needs it, so
     a call uses one or two of them: packing takes ~50 ms for 50k x 512 for oneDNN, ~60 ms for the kernel; the
     ``[d, C]`` copy is never made in float32 with oneDNN.
 
@@ -154,7 +155,7 @@ class PreparedHead:
         # whether oneDNN packs this dtype (probed on a tiny weight: the copy itself is made on first use)
         onednn = cpu and onednn_packed(torch.zeros(2, 2, dtype=self.dtype)) is not None
         self._packed: OnFirstUse[Tensor] = OnFirstUse(partial(onednn_packed, self.weight) if onednn else None)
-        few = self._fp32_cpu and native_library() is not None
+        few = cpu and self.dtype in (torch.float32, torch.bfloat16) and native_library() is not None
         self._few: OnFirstUse[FewRowsWeight] = OnFirstUse(partial(FewRowsWeight.of, self.weight, bias) if few
                                                           else None)
         self.blockwise = self._fp32_cpu and not onednn
@@ -208,7 +209,7 @@ class PreparedHead:
         n = h.shape[0]
         c = self.weight.shape[0]
         if self._few.possible and 0 < n <= FEW_ROWS and (few := self._few.get()) is not None:
-            return few(h)
+            return few(h, float_out=True)  # bfloat16 products: the float32 sums, unrounded
         if (self._packed.possible and (n >= PACKED_MIN_ROWS or not self._fp32_cpu)
                 and (packed := self._packed.get()) is not None):
             return packed_linear(h, packed, self.bias).float()

@@ -1,6 +1,6 @@
 """Two small C kernels of the decoding loop, compiled for this CPU on first use.
 
-* ``fewrows.c``: products of 2-8 rows with a float32 weight (:mod:`~polymodal.model.fewrows`), which MKL and oneDNN
+* ``fewrows.c``: products of 1-8 rows with a float32 or bfloat16 weight (:mod:`~polymodal.model.fewrows`), which MKL and oneDNN
   run at half the machine's read bandwidth.
 * ``toplogprobs.c``: the ``k`` best columns of each row of logits and their log-probabilities in one pass
   (:mod:`~polymodal.model.ranking`), where ``log_softmax`` then ``topk`` make three.
@@ -54,6 +54,8 @@ class Library:
                 ("fewrows_max_rows", [], _long),
                 ("fewrows_pack", [_ptr, _long, _long, _ptr, _int], None),
                 ("fewrows_linear", [_ptr, _long, _long, _ptr, _long, _long, _ptr, _ptr, _int], _int),
+                ("fewrows_pack_bf16", [_ptr, _long, _long, _ptr, _int], None),
+                ("fewrows_linear_bf16", [_ptr, _long, _long, _ptr, _long, _long, _ptr, _ptr, _int, _int], _int),
                 ("top_log_probs_max_k", [], _long),
                 ("top_log_probs", [_ptr, _long, _long, _long, _ptr, _long, _ptr, _ptr, _int], _int)):
             fn = getattr(lib, name)
@@ -66,6 +68,8 @@ class Library:
         self.max_k = int(lib.top_log_probs_max_k())
         self.pack = lib.fewrows_pack
         self.linear = lib.fewrows_linear
+        self.pack_bf16 = lib.fewrows_pack_bf16
+        self.linear_bf16 = lib.fewrows_linear_bf16
         self.top_log_probs = lib.top_log_probs
 
 

@@ -116,21 +116,24 @@ class LinearT:
     weight), 1.3-1.5x faster at 16 and 80. Except on a widening weight (``out >= 4 * in``, the feed-forward's
     first layer), where it ran 2.4x slower than MKL at 16 rows: that one is not packed.
 
-    In bfloat16 the packed product is the fastest at every row count and on every weight: 1.2-2.5x faster
+    In bfloat16 the few-row kernel takes 1-8 rows where it was built: at one row 1.3-2.8x faster than oneDNN's
+    product on its packed copy (25 against 40 us on 512 x 512, 78 against 109 on 2048 -> 512), at 5 rows
+    1.05-1.7x. Beyond, oneDNN's is the fastest at every row count and on every weight: 1.2-2.5x faster
     than the best of the others, which are ``addmm`` on ``weight_t`` from 2 rows on and the column form
     at 1 row (used without oneDNN).
     """
 
-    __slots__ = ("weight", "weight_t", "bias", "blocks", "block_bias", "column_rows", "packed", "few")
+    __slots__ = ("weight", "weight_t", "bias", "blocks", "block_bias", "column_rows", "packed", "few", "few_min")
 
     def __init__(self, weight: Tensor, weight_t: Tensor, bias: Tensor | None, blocks: Tensor | None = None,
                  block_bias: Tensor | None = None, column_rows: int = 0, packed: Tensor | None = None,
-                 few_rows: bool = False) -> None:
+                 few_min: int = 0) -> None:
         self.weight, self.weight_t, self.bias = weight, weight_t, bias
         self.blocks, self.block_bias, self.column_rows, self.packed = blocks, block_bias, column_rows, packed
-        # the few-row kernel's copy, for 2-8 rows
-        self.few: OnFirstUse[FewRowsWeight] = OnFirstUse(partial(FewRowsWeight.of, weight, bias) if few_rows
+        # the few-row kernel's copy, for few_min to FEW_MAX_ROWS rows (0: never)
+        self.few: OnFirstUse[FewRowsWeight] = OnFirstUse(partial(FewRowsWeight.of, weight, bias) if few_min
                                                          else None)
+        self.few_min = few_min
 
     @classmethod
     def of(cls, linear: nn.Linear, dtype: torch.dtype) -> "LinearT":
@@ -143,7 +146,8 @@ class LinearT:
         if dtype != torch.float32:
             packed = onednn_packed(w)
             # the packed copy serves every row count: no transposed copy then
-            return cls(w, w.t() if packed is not None else w.t().contiguous(), b, column_rows=1, packed=packed)
+            return cls(w, w.t() if packed is not None else w.t().contiguous(), b, column_rows=1, packed=packed,
+                       few_min=1 if dtype == torch.bfloat16 else 0)
         d_out, d_in = w.shape
         blocks = block_bias = None
         if d_out > 1 and d_in * d_out >= BLOCKS_MIN_SIZE:
@@ -152,12 +156,12 @@ class LinearT:
         packed = onednn_packed(w) if d_out < 4 * d_in else None
         # a packed weight serves more than COLUMN_FORM_ROWS rows: a view stands for the unused [in, out] copy
         w_t = w.t() if packed is not None else w.t().contiguous()
-        return cls(w, w_t, b, blocks, block_bias, COLUMN_FORM_ROWS, packed, few_rows=True)
+        return cls(w, w_t, b, blocks, block_bias, COLUMN_FORM_ROWS, packed, few_min=FEW_MIN_ROWS)
 
     def __call__(self, x: Tensor) -> Tensor:
         x = x.to(self.weight.dtype)
         n = x.shape[0]
-        if self.few.possible and FEW_MIN_ROWS <= n <= FEW_MAX_ROWS and (few := self.few.get()) is not None:
+        if self.few.possible and self.few_min <= n <= FEW_MAX_ROWS and (few := self.few.get()) is not None:
             return few(x)
         # a packed bfloat16 weight serves every row count, a float32 one from PACKED_MIN_ROWS on
         if self.packed is not None and (n >= PACKED_MIN_ROWS or self.weight.dtype != torch.float32):

@@ -105,7 +105,8 @@ class LinearT:
     * ``2 <= n <= 8``: the few-row kernel (:mod:`~polymodal.model.fewrows`) on its packed copy of the weight,
       made on the first such call (``few``), where it could be built: it reads the weight at 23-28 GB/s where
       the library GEMMs below reach 10-16 (46 against 76 us on 512 x 512 at 5 rows). Beam search at batch 1
-      runs 17% faster in all.
+      runs 17% faster in all. A weight too small for row blocks (below :data:`BLOCKS_MIN_SIZE`) takes the
+      kernel from one row on: tiny greedy generation at batch 1 ran 0.86-0.94x the time.
     * ``2 <= n <=`` :data:`COLUMN_FORM_ROWS`: ``weight @ x.T`` on the ``[out, in]`` weight, transposed back
       (the column form), runs 1.2-3x faster than ``addmm`` on ``weight_t`` (that kernel is the slow one
       up to 16 rows).
@@ -156,7 +157,9 @@ class LinearT:
         packed = onednn_packed(w) if d_out < 4 * d_in else None
         # a packed weight serves more than COLUMN_FORM_ROWS rows: a view stands for the unused [in, out] copy
         w_t = w.t() if packed is not None else w.t().contiguous()
-        return cls(w, w_t, b, blocks, block_bias, COLUMN_FORM_ROWS, packed, few_min=FEW_MIN_ROWS)
+        # a single row takes the row blocks where the weight has them, else the kernel too
+        return cls(w, w_t, b, blocks, block_bias, COLUMN_FORM_ROWS, packed,
+                   few_min=FEW_MIN_ROWS if blocks is not None else 1)
 
     def __call__(self, x: Tensor) -> Tensor:
         x = x.to(self.weight.dtype)

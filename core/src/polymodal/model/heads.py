@@ -24,13 +24,17 @@ from .native import library as native_library
 from .ranking import top_log_probs as native_top_log_probs
 from .stepping import PACKED_MIN_ROWS, OnFirstUse, onednn_packed, packed_linear, row_blocks, row_blocks_product
 
-__all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS", "FEW_ROWS"]
+__all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS", "FEW_ROWS", "FEW_MIN_ROWS"]
 
 #: Column blocks of :class:`PreparedHead`'s batched products (see there); 4 measured best on 2 threads.
 COLUMN_BLOCKS = 4
 
 #: Most rows :class:`PreparedHead` multiplies on the few-row kernel (either dtype); oneDNN's is faster from 6.
 FEW_ROWS = 5
+
+#: Fewest rows :class:`PreparedHead` multiplies on the few-row kernel, per dtype: a float32 row is as fast on
+#: the row blocks of the weight itself.
+FEW_MIN_ROWS = {torch.float32: 2, torch.bfloat16: 1}
 
 #: Fewest rows for which the generators rank columns with :meth:`PreparedHead.top_log_probs`. Measured at
 #: 50k columns, 2 threads, weights out of cache, against logits + ``log_softmax`` + ``topk``: at d 256, 60%
@@ -113,14 +117,15 @@ class PreparedHead:
     Which product is fastest depends on the dtype and the number of rows ``n``. Measured on this project's
     CPUs, 50k columns, d 512, 2 threads, with the weight out of cache; in float32:
 
-    * 1 to :data:`FEW_ROWS` rows, where the C kernels were built: the few-row kernel
-      (:mod:`~polymodal.model.fewrows`) on its packed copy of the weight, 8-10% faster than the best of the
-      others at 1 and 5 rows, 10-30% at 2-4 (measured interleaved: 3.3 against 3.6 ms at 1 row, 3.3 against
-      3.8 at 2, 3.6 against 4.0 at 5); at 6 and 8 rows oneDNN's is faster.
-    * 1 row otherwise: MKL runs a matrix-vector product on one thread but a batch of products on all. The
-      weight viewed as two blocks of its rows (:func:`~polymodal.model.stepping.row_blocks_product`, no copy)
+    * 1 row: MKL runs a matrix-vector product on one thread but a batch of products on all. The weight
+      viewed as two blocks of its rows (:func:`~polymodal.model.stepping.row_blocks_product`, no copy)
       multiplies as one batched product: 3.2 ms (at 32 GB/s), against 9.7 for nn.Linear's layout and 4.3
-      for oneDNN.
+      for oneDNN. The few-row kernel is no faster there in the decoding loop (1.01x the time of a greedy
+      call; 0.9-1.2x in other runs), and would need a copy of the weight.
+    * 2 to :data:`FEW_ROWS` rows, where the C kernels were built: the few-row kernel
+      (:mod:`~polymodal.model.fewrows`) on its packed copy of the weight: 3.2-3.3 against 3.8 ms at 2 rows,
+      3.6 against 4.0 at 5; medium beam-5 at batch 1 took 0.90x the time, greedy at batch 2 0.92x. At 6 and
+      8 rows oneDNN's is faster.
     * 2-3 rows otherwise: ``([C, d] @ [d, n]).T``, 3.0-3.6 ms.
     * 4 rows and more (:data:`~polymodal.model.stepping.PACKED_MIN_ROWS`): oneDNN's product on its packed
       copy of the weight (what torch.compile emits for a CPU linear): 3.5 ms at 5 rows, 5.4 at 16, 19.7 at
@@ -128,9 +133,9 @@ class PreparedHead:
       columns on a batch of column blocks of the ``[d, C]`` copy; with it, ranking the ``[N, C]``
       log-probabilities is 2-3% faster than that.
 
-    In bfloat16 the few-row kernel takes 1-5 rows too (1.7 against 2.4-2.8 ms at 1-4 rows, 2.1 against 2.4 at
-    5; its float32 sums are returned unrounded), and oneDNN's packed product is the fastest beyond (1.2-2.2x
-    faster than the plain one at 1-80 rows). On a GPU no layout trick pays. Each copy is made when a product first needs it, so
+    In bfloat16 the few-row kernel takes 1-5 rows (1.7 against 2.4-2.8 ms at 1-4 rows, 2.1 against 2.4 at 5;
+    medium bf16 greedy at batch 1 took 0.81x the time; its float32 sums are returned unrounded), and oneDNN's
+    packed product is the fastest beyond (1.2-2.2x faster than the plain one at 1-80 rows). On a GPU no layout trick pays. Each copy is made when a product first needs it, so
     a call uses one or two of them: packing takes ~50 ms for 50k x 512 for oneDNN, ~60 ms for the kernel; the
     ``[d, C]`` copy is never made in float32 with oneDNN.
 
@@ -208,7 +213,8 @@ class PreparedHead:
         h = hidden.to(self.dtype)
         n = h.shape[0]
         c = self.weight.shape[0]
-        if self._few.possible and 0 < n <= FEW_ROWS and (few := self._few.get()) is not None:
+        if (self._few.possible and FEW_MIN_ROWS[self.dtype] <= n <= FEW_ROWS
+                and (few := self._few.get()) is not None):
             return few(h, float_out=True)  # bfloat16 products: the float32 sums, unrounded
         if (self._packed.possible and (n >= PACKED_MIN_ROWS or not self._fp32_cpu)
                 and (packed := self._packed.get()) is not None):

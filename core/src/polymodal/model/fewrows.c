@@ -28,8 +28,6 @@ typedef uint16_t hvec __attribute__((vector_size(LANES * 2), aligned(2)));
 
 long fewrows_block(void) { return BLOCK; }
 
-long fewrows_max_rows(void) { return MAX_ROWS; }
-
 /* Loads of LANES weights and of one input, as float32. */
 static inline vec load_f32(const float *p) {
     vec v;

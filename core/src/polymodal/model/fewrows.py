@@ -1,4 +1,5 @@
-"""Products of a few rows with a float32 or bfloat16 weight, on the C kernel ``fewrows.c`` (see :mod:`~polymodal.model.native`).
+"""Products of a few rows with a float32 or bfloat16 weight, on the C kernel ``fewrows.c``
+(built by :mod:`~polymodal.model.native`).
 
 A beam-search step multiplies its few hypotheses (5 at batch 1) by every decoder weight. At 2-8 rows MKL's and
 oneDNN's GEMMs read a 512 x 512 float32 weight at 10-16 GB/s, half of what one row's products reach, so beam
@@ -9,7 +10,8 @@ sum in input order, so results do not depend on the thread count.
 
 In bfloat16 the kernel reads half the bytes: against oneDNN's bfloat16 product, 19 against 53 us on 512 x 512
 at one row, 26 against 45 at 5 rows, 55 against 113 on 2048 -> 512 at one row, and the 50k-column head in 1.2
-against 1.9 ms at one row (but 1.6 against 1.4 at 5).
+against 1.9 ms at one row (at 5 rows 1.6 against 1.4 in a first measurement, 2.1 against 2.4 in a second,
+interleaved one: see :class:`~polymodal.model.heads.PreparedHead`).
 """
 from __future__ import annotations
 
@@ -18,14 +20,11 @@ from torch import Tensor
 
 from .native import Library, library
 
-__all__ = ["FewRowsWeight", "MIN_ROWS", "MAX_ROWS"]
+__all__ = ["FewRowsWeight", "MAX_ROWS"]
 
-#: Fewest rows a decoder step multiplies on the kernel: a single row's product on row blocks (see
-#: :class:`~polymodal.model.stepping.LinearT`) is as fast there (43 against 45 us on 512 x 512, 152 against
-#: 154 on 2048 -> 512), and needs no packed copy. The head takes the kernel from one row on.
-MIN_ROWS = 2
-
-#: Most rows the kernel takes; at 8 it is still 10-15% faster than oneDNN, beyond that arithmetic bounds it.
+#: Most rows the kernel takes (``MAX_ROWS`` in ``fewrows.c``, which refuses more); at 8 it is still 10-15% faster
+#: than oneDNN, beyond that arithmetic bounds it. Which row counts use it is the callers' choice
+#: (:class:`~polymodal.model.stepping.LinearT`, :class:`~polymodal.model.heads.PreparedHead`).
 MAX_ROWS = 8
 
 

@@ -135,9 +135,10 @@ class PreparedHead:
 
     In bfloat16 the few-row kernel takes 1-5 rows (1.7 against 2.4-2.8 ms at 1-4 rows, 2.1 against 2.4 at 5;
     medium bf16 greedy at batch 1 took 0.81x the time; its float32 sums are returned unrounded), and oneDNN's
-    packed product is the fastest beyond (1.2-2.2x faster than the plain one at 1-80 rows). On a GPU no layout trick pays. Each copy is made when a product first needs it, so
-    a call uses one or two of them: packing takes ~50 ms for 50k x 512 for oneDNN, ~60 ms for the kernel; the
-    ``[d, C]`` copy is never made in float32 with oneDNN.
+    packed product is the fastest beyond (1.2-2.2x faster than the plain one at 1-80 rows). On a GPU no layout
+    trick pays. Each copy is made when a product first needs it, so a call uses one or two of them: packing
+    takes ~50 ms for 50k x 512 for oneDNN, ~60 ms for the kernel; the ``[d, C]`` copy is never made in float32
+    with oneDNN.
 
     :meth:`top_log_probs` ranks the logits on the C kernel of :mod:`~polymodal.model.ranking` where it was built
     (any dtype, on the CPU), else, in float32 without oneDNN, on the batch of column blocks.
@@ -160,11 +161,12 @@ class PreparedHead:
         # whether oneDNN packs this dtype (probed on a tiny weight: the copy itself is made on first use)
         onednn = cpu and onednn_packed(torch.zeros(2, 2, dtype=self.dtype)) is not None
         self._packed: OnFirstUse[Tensor] = OnFirstUse(partial(onednn_packed, self.weight) if onednn else None)
-        few = cpu and self.dtype in (torch.float32, torch.bfloat16) and native_library() is not None
+        native = cpu and native_library() is not None
+        few = native and self.dtype in (torch.float32, torch.bfloat16)
         self._few: OnFirstUse[FewRowsWeight] = OnFirstUse(partial(FewRowsWeight.of, self.weight, bias) if few
                                                           else None)
         self.blockwise = self._fp32_cpu and not onednn
-        self.native_ranking = cpu and native_library() is not None
+        self.native_ranking = native
         self._rows = self._row_bias = None
         if self._fp32_cpu:
             self._rows = row_blocks(self.weight)

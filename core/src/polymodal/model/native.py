@@ -1,7 +1,7 @@
 """Two small C kernels of the decoding loop, compiled for this CPU on first use.
 
-* ``fewrows.c``: products of 1-8 rows with a float32 or bfloat16 weight (:mod:`~polymodal.model.fewrows`), which MKL and oneDNN
-  run at half the machine's read bandwidth.
+* ``fewrows.c``: products of 1-8 rows with a float32 or bfloat16 weight (:mod:`~polymodal.model.fewrows`), which
+  MKL and oneDNN run at half the machine's read bandwidth.
 * ``toplogprobs.c``: the ``k`` best columns of each row of logits and their log-probabilities in one pass
   (:mod:`~polymodal.model.ranking`), where ``log_softmax`` then ``topk`` make three.
 
@@ -51,7 +51,6 @@ class Library:
         self.lib = lib
         for name, args, result in (
                 ("fewrows_block", [], _long),
-                ("fewrows_max_rows", [], _long),
                 ("fewrows_pack", [_ptr, _long, _long, _ptr, _int], None),
                 ("fewrows_linear", [_ptr, _long, _long, _ptr, _long, _long, _ptr, _ptr, _int], _int),
                 ("fewrows_pack_bf16", [_ptr, _long, _long, _ptr, _int], None),
@@ -62,8 +61,6 @@ class Library:
             fn.argtypes, fn.restype = args, result
         #: output columns per packed block of a few-row weight
         self.block = int(lib.fewrows_block())
-        #: most rows of a few-row product
-        self.max_rows = int(lib.fewrows_max_rows())
         #: most columns :meth:`top_log_probs` ranks per row
         self.max_k = int(lib.top_log_probs_max_k())
         self.pack = lib.fewrows_pack

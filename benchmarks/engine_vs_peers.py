@@ -2,9 +2,9 @@
 
 Run by hand (not part of the test suite)::
 
-    python benchmarks/engine_vs_peers.py                # full run: tiny and medium, every phase, ~5 minutes
-    python benchmarks/engine_vs_peers.py --quick        # ~1 minute smoke run (tiny, fewer repeats)
-    python benchmarks/engine_vs_peers.py --threads 1 --sizes tiny --phases train
+    .venv/bin/python benchmarks/engine_vs_peers.py                # full run: tiny and medium, every phase, ~5 minutes
+    .venv/bin/python benchmarks/engine_vs_peers.py --quick        # ~1 minute smoke run (tiny, fewer repeats)
+    .venv/bin/python benchmarks/engine_vs_peers.py --threads 1 --sizes tiny --phases train
 
 Both models are randomly initialised from configs of the same shape (no download): polymodal's
 ``EncoderDecoder`` + ``TiedHead`` and transformers' ``BartForConditionalGeneration`` built from a
@@ -421,7 +421,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         sizes, gen_sizes, repeats, warmup = ["tiny"], ["tiny"], 2, 1
         phases = [p for p in phases if p != "mem"]
-    import transformers
+    try:
+        import transformers
+    except ImportError:
+        sys.exit("the peer, Hugging Face transformers, is not installed: `make install` puts it in .venv "
+                 "(it is among requirements-dev.txt); run this with .venv/bin/python")
 
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, threads {args.threads} "
           f"(torch.get_num_threads()={torch.get_num_threads()}), repeats {repeats}, warmup {warmup}; "

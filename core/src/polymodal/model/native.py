@@ -1,9 +1,11 @@
-"""Two small C kernels of the decoding loop, compiled for this CPU on first use.
+"""Three small C kernels of the decoding loop, compiled for this CPU on first use.
 
 * ``fewrows.c``: products of 1-8 rows with a float32 or bfloat16 weight (:mod:`~polymodal.model.fewrows`), which
   MKL and oneDNN run at half the machine's read bandwidth.
 * ``toplogprobs.c``: the ``k`` best columns of each row of logits and their log-probabilities in one pass
   (:mod:`~polymodal.model.ranking`), where ``log_softmax`` then ``topk`` make three.
+* ``attention.c``: attention of a few new query positions over the cached keys and values
+  (:mod:`~polymodal.model.stepattention`), where PyTorch's fused attention pays a parallel kernel's set-up per call.
 
 They are compiled together with ``-O3 -march=native -fopenmp`` by the C compiler Python was built with (or
 ``$CC``) into a per-user cache (``$POLYMODAL_CACHE`` or ``~/.cache/polymodal``), under a name that hashes the
@@ -36,7 +38,7 @@ __all__ = ["Library", "library", "SOURCES"]
 log = logging.getLogger(__name__)
 
 #: The C sources of the library, in ``polymodal/model``.
-SOURCES = ("fewrows.c", "toplogprobs.c")
+SOURCES = ("fewrows.c", "toplogprobs.c", "attention.c")
 
 _FLAGS = ("-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-std=gnu11")
 _OPENMP_RUNTIMES = ("libgomp", "libiomp", "libomp")
@@ -56,7 +58,11 @@ class Library:
                 ("fewrows_pack_bf16", [_ptr, _long, _long, _ptr, _int], None),
                 ("fewrows_linear_bf16", [_ptr, _long, _long, _ptr, _long, _long, _ptr, _ptr, _int, _int], _int),
                 ("top_log_probs_max_k", [], _long),
-                ("top_log_probs", [_ptr, _long, _long, _long, _ptr, _long, _ptr, _ptr, _int], _int)):
+                ("top_log_probs", [_ptr, _long, _long, _long, _ptr, _long, _ptr, _ptr, _int], _int),
+                ("step_attention_max_keys", [], _long),
+                ("step_attention_max_head_dim", [], _long),
+                ("step_attention", [_ptr, _long, _long, _long] * 3 + [_ptr, _long, _long, _ptr]
+                 + [_long] * 5 + [ctypes.c_float, _int, _int], _int)):
             fn = getattr(lib, name)
             fn.argtypes, fn.restype = args, result
         #: output columns per packed block of a few-row weight
@@ -68,6 +74,10 @@ class Library:
         self.pack_bf16 = lib.fewrows_pack_bf16
         self.linear_bf16 = lib.fewrows_linear_bf16
         self.top_log_probs = lib.top_log_probs
+        #: most keys and largest head size :attr:`attention` takes
+        self.attention_max_keys = int(lib.step_attention_max_keys())
+        self.attention_max_head_dim = int(lib.step_attention_max_head_dim())
+        self.attention = lib.step_attention
 
 
 def _cache_dir() -> Path:

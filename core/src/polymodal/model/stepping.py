@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from .fewrows import MAX_ROWS as FEW_MAX_ROWS, FewRowsWeight
 from .layers import DecoderLayer, activate
+from .stepattention import step_attention
 
 T = TypeVar("T")
 
@@ -213,7 +214,8 @@ def decoder_layer_step(layer: DecoderLayer, w: StepWeights, x: Tensor, cache_k: 
     The new self-attention keys/values are written into ``cache_k``/``cache_v`` (``[B, H, T_max, dh]``).
     With ``group > 1`` the encoder keys/values (``[B / group, H, S, dh]``) are shared by each run of
     ``group`` consecutive rows: their queries attend together as ``group * t`` query positions of one row.
-    Same result as a full pass of ``layer`` over the sequence, without dropout.
+    Same result as a full pass of ``layer`` over the sequence, without dropout. Attention runs on the C kernel of
+    :mod:`~polymodal.model.stepattention` where it was built, else on PyTorch's.
     """
     b, t, d = x.shape
     n_heads = layer.self_attn.n_heads
@@ -223,18 +225,23 @@ def decoder_layer_step(layer: DecoderLayer, w: StepWeights, x: Tensor, cache_k: 
     end = pos + t
     cache_k[:, :, pos:end].copy_(qkv[1])
     cache_v[:, :, pos:end].copy_(qkv[2])
-    mask = None
-    if t > 1:
-        # Several new positions at once (a forced prefix): each sees the cache and its own past.
-        rows = torch.arange(pos, end, device=x.device)[:, None]
-        mask = torch.arange(end, device=x.device)[None, :] <= rows
-    o = F.scaled_dot_product_attention(qkv[0], cache_k[:, :, :end], cache_v[:, :, :end], attn_mask=mask)
-    x2 = x2 + w.self_out(o.transpose(1, 2).reshape(b * t, d))
+    # Several new positions at once (a forced prefix): each sees the cache and its own past.
+    o = step_attention(qkv[0], cache_k[:, :, :end], cache_v[:, :, :end], causal_from=pos if t > 1 else None)
+    if o is None:
+        mask = None
+        if t > 1:
+            rows = torch.arange(pos, end, device=x.device)[:, None]
+            mask = torch.arange(end, device=x.device)[None, :] <= rows
+        o = F.scaled_dot_product_attention(qkv[0], cache_k[:, :, :end], cache_v[:, :, :end],
+                                           attn_mask=mask).transpose(1, 2)
+    x2 = x2 + w.self_out(o.reshape(b * t, d))
     if cross_k is not None:
         rows, per_row = b // group, group * t
         q = w.cross_q(layer.cross_norm(x2)).view(rows, per_row, n_heads, dh).transpose(1, 2)
-        o = F.scaled_dot_product_attention(q, cross_k, cross_v, attn_mask=cross_mask)
-        o = w.cross_out(o.transpose(1, 2).reshape(b * t, d))
+        o = step_attention(q, cross_k, cross_v, cross_mask)
+        if o is None:
+            o = F.scaled_dot_product_attention(q, cross_k, cross_v, attn_mask=cross_mask).transpose(1, 2)
+        o = w.cross_out(o.reshape(b * t, d))
         if cross_scale is not None:
             o = o * cross_scale.view(rows, 1, 1).expand(rows, per_row, 1).reshape(b * t, 1)
         x2 = x2 + o

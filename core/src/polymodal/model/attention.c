@@ -1,0 +1,121 @@
+/* Attention of a few new query positions over cached keys and values, for the steps of a decoding loop.
+ *
+ * Built and loaded by native.py; stepattention.py documents why. For each (row, head) pair and each query
+ * position: the scores s_j = scale * q . k_j over the keys it may see, their maximum m, p_j = exp(s_j - m), and
+ * the output sum_j p_j v_j / sum_j p_j, all in float32 (bfloat16 operands are widened exactly, the output is
+ * rounded to nearest even). A pair's work runs on one thread, so the result does not depend on the number of
+ * threads. The output is written as [rows, queries, heads, head_dim], the layout the output projection reads.
+ * Threads are OpenMP's, which native.py checks to be PyTorch's own runtime.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_HEAD_DIM 256
+#define MAX_KEYS 16384
+
+long step_attention_max_keys(void) { return MAX_KEYS; }
+long step_attention_max_head_dim(void) { return MAX_HEAD_DIM; }
+
+static inline float widen(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static inline uint16_t narrow(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+}
+
+/* One head_dim vector as float32. */
+static inline void load(const void *p, long at, long n, int bf16, float *to) {
+    if (!bf16) {
+        memcpy(to, (const float *)p + at, n * sizeof(float));
+        return;
+    }
+    const uint16_t *h = (const uint16_t *)p + at;
+#pragma omp simd
+    for (long i = 0; i < n; i++) to[i] = widen(h[i]);
+}
+
+static inline float dot(const float *a, const void *b, long at, long n, int bf16) {
+    float s = 0.0f;
+    if (!bf16) {
+        const float *f = (const float *)b + at;
+#pragma omp simd reduction(+ : s)
+        for (long i = 0; i < n; i++) s += a[i] * f[i];
+    } else {
+        const uint16_t *h = (const uint16_t *)b + at;
+#pragma omp simd reduction(+ : s)
+        for (long i = 0; i < n; i++) s += a[i] * widen(h[i]);
+    }
+    return s;
+}
+
+static inline void add_scaled(float *acc, float p, const void *v, long at, long n, int bf16) {
+    if (!bf16) {
+        const float *f = (const float *)v + at;
+#pragma omp simd
+        for (long i = 0; i < n; i++) acc[i] += p * f[i];
+    } else {
+        const uint16_t *h = (const uint16_t *)v + at;
+#pragma omp simd
+        for (long i = 0; i < n; i++) acc[i] += p * widen(h[i]);
+    }
+}
+
+/* q: [rows, heads, queries, dim] and k, v: [rows, heads, keys, dim], with the strides given (in elements) and
+ * the last dimension contiguous. mask: [rows, keys] bytes, nonzero where a key may be seen (mask_row apart), or
+ * NULL. causal_from >= 0: query i sees keys 0 .. causal_from + i only. A query that sees no key gets zeros.
+ * out: [rows, queries, heads, dim] contiguous. Returns 0, or 1 for sizes beyond MAX_KEYS / MAX_HEAD_DIM. */
+int step_attention(const void *q, long q_row, long q_head, long q_pos,
+                   const void *k, long k_row, long k_head, long k_pos,
+                   const void *v, long v_row, long v_head, long v_pos,
+                   const uint8_t *mask, long mask_row, long causal_from, void *out,
+                   long rows, long heads, long queries, long keys, long dim, float scale, int bf16, int threads) {
+    if (dim > MAX_HEAD_DIM || keys > MAX_KEYS || dim < 1) return 1;
+#pragma omp parallel for num_threads(threads) schedule(static) collapse(2)
+    for (long r = 0; r < rows; r++) {
+        for (long h = 0; h < heads; h++) {
+            float qv[MAX_HEAD_DIM], acc[MAX_HEAD_DIM], s[keys > 0 ? keys : 1];
+            const uint8_t *seen = mask ? mask + r * mask_row : NULL;
+            for (long i = 0; i < queries; i++) {
+                load(q, r * q_row + h * q_head + i * q_pos, dim, bf16, qv);
+                long last = keys;
+                if (causal_from >= 0 && causal_from + i + 1 < last) last = causal_from + i + 1;
+                float m = -INFINITY;
+                for (long j = 0; j < last; j++) {
+                    if (seen && !seen[j]) {
+                        s[j] = -INFINITY;
+                        continue;
+                    }
+                    s[j] = scale * dot(qv, k, r * k_row + h * k_head + j * k_pos, dim, bf16);
+                    if (s[j] > m) m = s[j];
+                }
+                memset(acc, 0, dim * sizeof(float));
+                float total = 0.0f;
+                if (m > -INFINITY) {
+                    for (long j = 0; j < last; j++) {
+                        if (s[j] == -INFINITY) continue;
+                        float p = expf(s[j] - m);
+                        total += p;
+                        add_scaled(acc, p, v, r * v_row + h * v_head + j * v_pos, dim, bf16);
+                    }
+                }
+                float norm = total > 0.0f ? 1.0f / total : 0.0f;
+                long at = ((r * queries + i) * heads + h) * dim;
+                if (!bf16) {
+                    float *o = (float *)out + at;
+                    for (long d = 0; d < dim; d++) o[d] = acc[d] * norm;
+                } else {
+                    uint16_t *o = (uint16_t *)out + at;
+                    for (long d = 0; d < dim; d++) o[d] = narrow(acc[d] * norm);
+                }
+            }
+        }
+    }
+    return 0;
+}

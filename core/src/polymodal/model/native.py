@@ -1,4 +1,4 @@
-"""Three small C kernels of the decoding loop, compiled for this CPU on first use.
+"""Four small C kernels of the decoding loop, compiled for this CPU on first use.
 
 * ``fewrows.c``: products of 1-8 rows with a float32 or bfloat16 weight (:mod:`~polymodal.model.fewrows`), which
   MKL and oneDNN run at half the machine's read bandwidth.
@@ -6,6 +6,8 @@
   (:mod:`~polymodal.model.ranking`), where ``log_softmax`` then ``topk`` make three.
 * ``attention.c``: attention of a few new query positions over the cached keys and values
   (:mod:`~polymodal.model.stepattention`), where PyTorch's fused attention pays a parallel kernel's set-up per call.
+* ``rowstep.c``: a whole decoder layer's step for a single float32 row (:mod:`~polymodal.model.rowstep`), where
+  PyTorch makes some 45 calls around the layer's six products.
 
 They are compiled together with ``-O3 -march=native -fopenmp`` by the C compiler Python was built with (or
 ``$CC``) into a per-user cache (``$POLYMODAL_CACHE`` or ``~/.cache/polymodal``), under a name that hashes the
@@ -38,7 +40,7 @@ __all__ = ["Library", "library", "SOURCES"]
 log = logging.getLogger(__name__)
 
 #: The C sources of the library, in ``polymodal/model``.
-SOURCES = ("fewrows.c", "toplogprobs.c", "attention.c")
+SOURCES = ("fewrows.c", "toplogprobs.c", "attention.c", "rowstep.c")
 
 _FLAGS = ("-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-std=gnu11")
 _OPENMP_RUNTIMES = ("libgomp", "libiomp", "libomp")
@@ -59,6 +61,8 @@ class Library:
                 ("fewrows_linear_bf16", [_ptr, _long, _long, _ptr, _long, _long, _ptr, _ptr, _int, _int], _int),
                 ("top_log_probs_max_k", [], _long),
                 ("top_log_probs", [_ptr, _long, _long, _long, _ptr, _long, _ptr, _ptr, _int], _int),
+                ("row_step_parameters", [], _long),
+                ("row_step", [_ptr] * 5 + [_long] * 3 + [_ptr] * 2 + [_long] * 3 + [_ptr] * 3 + [_int], _int),
                 ("step_attention_max_keys", [], _long),
                 ("step_attention_max_head_dim", [], _long),
                 ("step_attention", [_ptr, _long, _long, _long] * 3 + [_ptr, _long, _long, _ptr]
@@ -78,6 +82,8 @@ class Library:
         self.attention_max_keys = int(lib.step_attention_max_keys())
         self.attention_max_head_dim = int(lib.step_attention_max_head_dim())
         self.attention = lib.step_attention
+        self.row_step_parameters = lib.row_step_parameters
+        self.row_step = lib.row_step
 
 
 def _cache_dir() -> Path:

@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from .cache import KVCache
 from .config import ModelConfig
 from .layers import DecoderLayer, EncoderLayer, Packing, dropout, init_weights, sinusoidal_
+from .rowstep import RowStep
 from .stepping import StepWeights, decoder_layer_step, prepare_step_weights
 
 __all__ = ["EncoderDecoder", "key_mask", "PACK_MIN_PADDING"]
@@ -263,10 +264,12 @@ class EncoderDecoder(nn.Module):
         if self.training:
             raise ValueError("incremental decoding runs in eval mode (call model.eval())")
         weights = cache.weights if cache.weights is not None else self.step_weights(x.dtype)
+        row = self._row_step(weights) if RowStep.takes(x) else None
         for i, layer in enumerate(self.decoder_layers):
             sk, sv, ck, cv = cache.layer(i)
-            x = decoder_layer_step(layer, weights[i], x, sk, sv, start_pos, ck, cv, cache.cross_mask,
-                                   cache.cross_scale, group=cache.group)
+            if row is None or not row(i, x, sk, sv, start_pos, ck, cv, cache.cross_mask, cache.cross_scale):
+                x = decoder_layer_step(layer, weights[i], x, sk, sv, start_pos, ck, cv, cache.cross_mask,
+                                       cache.cross_scale, group=cache.group)
         cache.length = max(cache.length, end)
         return self.decoder_norm(x)
 
@@ -325,7 +328,7 @@ class EncoderDecoder(nn.Module):
 
     def clear_step_weights(self) -> None:
         """Drop the cached step weights (on CPU they are a transposed copy of the decoder's projections)."""
-        self._step_weights = None
+        self._step_weights = self._row_steps = None
 
     def step_weights(self, dtype: torch.dtype) -> list[StepWeights]:
         """The decoder's projections prepared for incremental decoding in ``dtype``.
@@ -339,6 +342,13 @@ class EncoderDecoder(nn.Module):
         if cached is None or cached[0] != key:
             cached = (key, prepare_step_weights(list(self.decoder_layers), dtype))
             self._step_weights = cached
+        return cached[1]
+
+    def _row_step(self, weights: list[StepWeights]) -> RowStep | None:
+        """The single-row kernel bound to the decoder and ``weights``, made once per set of step weights."""
+        cached = getattr(self, "_row_steps", None)
+        if cached is None or cached[0] is not weights:
+            cached = self._row_steps = (weights, RowStep.of(list(self.decoder_layers), weights))
         return cached[1]
 
     def _step_dtype(self, like: Tensor) -> torch.dtype:

@@ -1,0 +1,109 @@
+"""A decoder layer's step for a single float32 row in one call, on the C kernel ``rowstep.c`` (built by
+:mod:`~polymodal.model.native`).
+
+Greedy search or sampling of one sequence runs every decoder layer on one row per step. Its six products read
+the layer's weights at the machine's bandwidth, but the step made about 45 PyTorch calls per layer around them
+(layer norms, views, cache writes, attention, activation, residual additions), each of a few microseconds: on
+the medium model 0.7 ms of a 1.7 ms decoder step was spent outside the products. The kernel runs the whole
+layer on one OpenMP team: the products each read a weight in its own layout (no copy), a thread streaming a
+contiguous run of its rows; the rest runs between them on the same threads.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+from .layers import DecoderLayer
+from .native import Library, library
+
+__all__ = ["RowStep"]
+
+_ACTIVATIONS = {"relu": 0, "gelu": 1, "gelu_tanh": 2}
+
+
+def _float32(t: Tensor | None, optional: bool = True) -> bool:
+    if t is None:
+        return optional
+    return t.dtype == torch.float32 and t.device.type == "cpu" and t.is_contiguous()
+
+
+class RowStep:
+    """The decoder's layers bound to the kernel for steps of one row. Build it with :meth:`of`; call it on each
+    layer in turn. It keeps the tensors whose memory the kernel reads."""
+
+    def __init__(self, lib: Library, layers: Sequence[DecoderLayer], weights: Sequence) -> None:
+        self._lib = lib
+        self._keep: list[Tensor] = []
+        self._params: list[Tensor] = []
+        self._eps: list[Tensor] = []
+        for layer, w in zip(layers, weights):
+            tensors = [layer.self_norm.weight, layer.self_norm.bias, w.qkv.weight, w.qkv.bias, w.self_out.weight,
+                       w.self_out.bias, layer.cross_norm.weight, layer.cross_norm.bias, w.cross_q.weight,
+                       w.cross_q.bias, w.cross_out.weight, w.cross_out.bias, layer.ffn_norm.weight,
+                       layer.ffn_norm.bias, w.fc1.weight, w.fc1.bias, w.fc2.weight, w.fc2.bias]
+            tensors = [None if t is None else t.detach() for t in tensors]
+            self._keep.extend(t for t in tensors if t is not None)
+            d = layer.self_norm.weight.shape[0]
+            values = [0 if t is None else t.data_ptr() for t in tensors]
+            values += [d, layer.self_attn.n_heads, w.fc1.weight.shape[0], _ACTIVATIONS[layer.ffn.activation]]
+            self._params.append(torch.tensor(values, dtype=torch.int64))
+            self._eps.append(torch.tensor([layer.self_norm.eps, layer.cross_norm.eps, layer.ffn_norm.eps],
+                                          dtype=torch.float32))
+        self._d = layers[0].self_norm.weight.shape[0] if layers else 0
+        self._ffn = max((w.fc1.weight.shape[0] for w in weights), default=0)
+        self._heads = max((layer.self_attn.n_heads for layer in layers), default=0)
+        self._scratch = torch.empty(0)
+
+    @classmethod
+    def of(cls, layers: Sequence[DecoderLayer], weights: Sequence) -> "RowStep | None":
+        """The kernel bound to ``layers`` and their float32 step weights, or None where it is unavailable or
+        does not take them (other dtypes or devices, an unknown activation, layer norms without parameters)."""
+        lib = library()
+        if lib is None or not layers or lib.row_step_parameters() != 22:
+            return None
+        for layer, w in zip(layers, weights):
+            linears = (w.qkv, w.self_out, w.cross_q, w.cross_out, w.fc1, w.fc2)
+            norms = (layer.self_norm, layer.cross_norm, layer.ffn_norm)
+            if (layer.ffn.activation not in _ACTIVATIONS
+                    or not all(_float32(lt.weight, False) and _float32(lt.bias) for lt in linears)
+                    or not all(_float32(n.weight, False) and _float32(n.bias, False) for n in norms)
+                    or layer.self_norm.weight.shape[0] % layer.self_attn.n_heads):
+                return None
+        return cls(lib, layers, weights)
+
+    @staticmethod
+    def takes(x: Tensor) -> bool:
+        """Whether a step on decoder states ``x`` (``[B, T, d]``) runs on the kernel: one row at one position, in
+        float32 on the CPU, outside autograd."""
+        return (x.shape[0] == 1 and x.shape[1] == 1 and x.dtype == torch.float32 and x.device.type == "cpu"
+                and not torch.is_grad_enabled())
+
+    def __call__(self, i: int, x: Tensor, self_k: Tensor, self_v: Tensor, pos: int, cross_k: Tensor | None,
+                 cross_v: Tensor | None, cross_mask: Tensor | None, cross_scale: Tensor | None) -> bool:
+        """Run layer ``i`` on ``x`` (``[1, 1, d]``, contiguous float32, updated in place) at position ``pos``,
+        writing the new key and value into ``self_k`` / ``self_v`` (``[1, H, T, dh]``). Returns False, having done
+        nothing, where the operands' layout does not suit the kernel."""
+        if not (x.is_contiguous() and self_k.stride(3) == 1 and self_v.stride(3) == 1
+                and self_k.stride()[1:3] == self_v.stride()[1:3] and self_k.dtype == torch.float32):
+            return False
+        n_src, ck, cv, ch, cp, mask, scale = 0, 0, 0, 0, 0, 0, None
+        if cross_k is not None:
+            if (cross_k.shape[0] != 1 or cross_k.stride(3) != 1 or cross_v.stride() != cross_k.stride()
+                    or cross_k.dtype != torch.float32):
+                return False
+            n_src, ck, cv, ch, cp = cross_k.shape[2], cross_k.data_ptr(), cross_v.data_ptr(), *cross_k.stride()[1:3]
+            if cross_mask is not None:
+                if cross_mask.dtype != torch.bool or cross_mask.stride(-1) != 1:
+                    return False
+                mask = cross_mask.data_ptr()
+            if cross_scale is not None:
+                scale = cross_scale.to(torch.float32).contiguous()  # held until the call returns
+        need = 6 * self._d + self._ffn + self._heads * (pos + 1 + n_src)
+        if self._scratch.numel() < need:
+            self._scratch = torch.empty(2 * need)
+        self._lib.row_step(self._params[i].data_ptr(), self._eps[i].data_ptr(), x.data_ptr(), self_k.data_ptr(),
+                           self_v.data_ptr(), self_k.stride(1), self_k.stride(2), pos, ck, cv, ch, cp, n_src, mask,
+                           0 if scale is None else scale.data_ptr(), self._scratch.data_ptr(), torch.get_num_threads())
+        return True

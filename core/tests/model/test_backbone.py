@@ -74,9 +74,9 @@ def test_step_projection_matches_linear_at_every_row_count(monkeypatch, few, one
     fp32 = dtype == torch.float32
     assert (prepared.blocks is not None) == fp32
     # a packed weight serves the many-row products, so its [in, out] layout is a view, not a copy
-    assert (prepared.weight_t.data_ptr() == prepared.weight.data_ptr()) == (prepared.packed is not None)
-    assert (prepared.packed is not None) == (onednn and torch.backends.mkldnn.is_available()
-                                             and (not fp32 or shape[1] < 4 * shape[0]))
+    packs = onednn and torch.backends.mkldnn.is_available() and (not fp32 or shape[1] < 4 * shape[0])
+    assert (prepared.weight_t.data_ptr() == prepared.weight.data_ptr()) == packs
+    assert prepared.packed.possible == packs and prepared.packed.value is None  # made on first use
     for n in (1, 2, 5, 9, 16, 17, 40):
         x = torch.randn(n, shape[0])
         with torch.no_grad():
@@ -85,6 +85,7 @@ def test_step_projection_matches_linear_at_every_row_count(monkeypatch, few, one
         assert got.shape == (n, shape[1]) and got.is_contiguous() and got.dtype == dtype
         tol = 1e-4 if dtype == torch.float32 else 3e-2
         assert torch.allclose(got.float(), want, atol=tol, rtol=tol), n
+    assert (prepared.packed.value is not None) == packs
     # the kernel's packed copy is made by the first call of 2-8 rows (1-8 in bfloat16), where it was built
     assert (prepared.few.get() is not None) == (few and native.library() is not None)
 

@@ -23,7 +23,8 @@ from .stepattention import step_attention
 T = TypeVar("T")
 
 __all__ = ["LinearT", "StepWeights", "prepare_step_weights", "decoder_layer_step", "row_blocks", "row_blocks_product",
-           "COLUMN_FORM_ROWS", "BLOCKS_MIN_SIZE", "PACKED_MIN_ROWS", "FEW_MIN_ROWS", "onednn_packed", "packed_linear",
+           "COLUMN_FORM_ROWS", "BLOCKS_MIN_SIZE", "PACKED_MIN_ROWS", "FEW_MIN_ROWS", "onednn_packed", "onednn_packs",
+           "packed_linear",
            "OnFirstUse"]
 
 
@@ -41,6 +42,11 @@ FEW_MIN_ROWS = 2
 #: Fewest rows that :class:`LinearT` (and the head) multiply by oneDNN's packed copy of a float32 weight; in
 #: bfloat16 the packed copy serves every row count.
 PACKED_MIN_ROWS = 4
+
+
+def onednn_packs(dtype: torch.dtype) -> bool:
+    """Whether oneDNN packs CPU weights of ``dtype``, probed on a 2 x 2 weight (75 us)."""
+    return onednn_packed(torch.zeros(2, 2, dtype=dtype)) is not None
 
 
 def onednn_packed(weight: Tensor) -> Tensor | None:
@@ -134,17 +140,20 @@ class LinearT:
     __slots__ = ("weight", "weight_t", "bias", "blocks", "block_bias", "column_rows", "packed", "few", "few_min")
 
     def __init__(self, weight: Tensor, weight_t: Tensor, bias: Tensor | None, blocks: Tensor | None = None,
-                 block_bias: Tensor | None = None, column_rows: int = 0, packed: Tensor | None = None,
+                 block_bias: Tensor | None = None, column_rows: int = 0, packed: bool = False,
                  few_min: int = 0) -> None:
         self.weight, self.weight_t, self.bias = weight, weight_t, bias
-        self.blocks, self.block_bias, self.column_rows, self.packed = blocks, block_bias, column_rows, packed
+        self.blocks, self.block_bias, self.column_rows = blocks, block_bias, column_rows
+        # oneDNN's packed copy, made by the first product that takes it (a single sequence's steps never do)
+        self.packed: OnFirstUse[Tensor] = OnFirstUse(partial(onednn_packed, weight) if packed else None)
         # the few-row kernel's copy, for few_min to FEW_MAX_ROWS rows (0: never)
         self.few: OnFirstUse[FewRowsWeight] = OnFirstUse(partial(FewRowsWeight.of, weight, bias) if few_min
                                                          else None)
         self.few_min = few_min
 
     @classmethod
-    def of(cls, linear: nn.Linear, dtype: torch.dtype) -> "LinearT":
+    def of(cls, linear: nn.Linear, dtype: torch.dtype, onednn: bool | None = None) -> "LinearT":
+        """Prepare ``linear`` in ``dtype``; ``onednn``: whether oneDNN packs that dtype (None: probe it)."""
         w = linear.weight.detach().to(dtype)
         b = None if linear.bias is None else linear.bias.detach().to(dtype)
         if w.device.type != "cpu":
@@ -152,18 +161,18 @@ class LinearT:
             return cls(w, w.t(), b)
         w = w.contiguous()
         if dtype != torch.float32:
-            packed = onednn_packed(w)
+            packed = onednn_packs(dtype) if onednn is None else onednn
             # the packed copy serves every row count: no transposed copy then
-            return cls(w, w.t() if packed is not None else w.t().contiguous(), b, column_rows=1, packed=packed,
+            return cls(w, w.t() if packed else w.t().contiguous(), b, column_rows=1, packed=packed,
                        few_min=1 if dtype == torch.bfloat16 else 0)
         d_out, d_in = w.shape
         blocks = block_bias = None
         if d_out > 1 and d_in * d_out >= BLOCKS_MIN_SIZE:
             blocks = row_blocks(w)
             block_bias = None if b is None else row_blocks(b.contiguous()[:, None])
-        packed = onednn_packed(w) if d_out < 4 * d_in else None
+        packed = d_out < 4 * d_in and (onednn_packs(dtype) if onednn is None else onednn)
         # a packed weight serves more than COLUMN_FORM_ROWS rows: a view stands for the unused [in, out] copy
-        w_t = w.t() if packed is not None else w.t().contiguous()
+        w_t = w.t() if packed else w.t().contiguous()
         # a single row takes the row blocks where the weight has them, else the kernel too
         return cls(w, w_t, b, blocks, block_bias, COLUMN_FORM_ROWS, packed,
                    few_min=FEW_MIN_ROWS if blocks is not None else 1)
@@ -174,8 +183,9 @@ class LinearT:
         if self.few.possible and self.few_min <= n <= FEW_MAX_ROWS and (few := self.few.get()) is not None:
             return few(x)
         # a packed bfloat16 weight serves every row count, a float32 one from PACKED_MIN_ROWS on
-        if self.packed is not None and (n >= PACKED_MIN_ROWS or self.weight.dtype != torch.float32):
-            return packed_linear(x, self.packed, self.bias)
+        if (self.packed.possible and (n >= PACKED_MIN_ROWS or self.weight.dtype != torch.float32)
+                and (packed := self.packed.get()) is not None):
+            return packed_linear(x, packed, self.bias)
         if n == 1 and self.blocks is not None:
             return row_blocks_product(x, self.blocks, self.block_bias, self.weight.shape[0])
         if n <= self.column_rows:
@@ -199,10 +209,11 @@ class StepWeights(NamedTuple):
 
 def prepare_step_weights(layers: Sequence[DecoderLayer], dtype: torch.dtype) -> list[StepWeights]:
     """Transposed, contiguous copies of every decoder projection in ``dtype``."""
+    onednn = onednn_packs(dtype) if layers and next(layers[0].parameters()).device.type == "cpu" else False
     with torch.no_grad():
-        return [StepWeights(LinearT.of(layer.self_attn.qkv, dtype), LinearT.of(layer.self_attn.out, dtype),
-                            LinearT.of(layer.cross_attn.q, dtype), LinearT.of(layer.cross_attn.out, dtype),
-                            LinearT.of(layer.ffn.fc1, dtype), LinearT.of(layer.ffn.fc2, dtype))
+        prepare = partial(LinearT.of, dtype=dtype, onednn=onednn)
+        return [StepWeights(prepare(layer.self_attn.qkv), prepare(layer.self_attn.out), prepare(layer.cross_attn.q),
+                            prepare(layer.cross_attn.out), prepare(layer.ffn.fc1), prepare(layer.ffn.fc2))
                 for layer in layers]
 
 

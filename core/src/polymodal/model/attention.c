@@ -67,6 +67,33 @@ static inline void add_scaled(float *acc, float p, const void *v, long at, long 
     }
 }
 
+/* The attention of one float32 query q (dim values) over keys 0 .. n-1 of k and v (rows k_pos and v_pos elements
+ * apart, bfloat16 where bf16), seen where seen is NULL or nonzero: writes the float32 output to o (zeros where no
+ * key is seen). scores: n floats of work space. The single-row decoder step (rowstep.c) calls it too. */
+void attention_query(const float *q, const void *k, long k_pos, const void *v, long v_pos, long n,
+                     const uint8_t *seen, long dim, float scale, int bf16, float *scores, float *o) {
+    float m = -INFINITY;
+    for (long j = 0; j < n; j++) {
+        if (seen && !seen[j]) {
+            scores[j] = -INFINITY;
+            continue;
+        }
+        scores[j] = scale * dot(q, k, j * k_pos, dim, bf16);
+        if (scores[j] > m) m = scores[j];
+    }
+    memset(o, 0, dim * sizeof(float));
+    if (m == -INFINITY) return;
+    float total = 0.0f;
+    for (long j = 0; j < n; j++) {
+        if (scores[j] == -INFINITY) continue;
+        float p = expf(scores[j] - m);
+        total += p;
+        add_scaled(o, p, v, j * v_pos, dim, bf16);
+    }
+    float norm = 1.0f / total;
+    for (long d = 0; d < dim; d++) o[d] *= norm;
+}
+
 /* q: [rows, heads, queries, dim] and k, v: [rows, heads, keys, dim], with the strides given (in elements) and
  * the last dimension contiguous. mask: [rows, keys] bytes, nonzero where a key may be seen (mask_row apart), or
  * NULL. causal_from >= 0: query i sees keys 0 .. causal_from + i only. A query that sees no key gets zeros.
@@ -77,42 +104,25 @@ int step_attention(const void *q, long q_row, long q_head, long q_pos,
                    const uint8_t *mask, long mask_row, long causal_from, void *out,
                    long rows, long heads, long queries, long keys, long dim, float scale, int bf16, int threads) {
     if (dim > MAX_HEAD_DIM || keys > MAX_KEYS || dim < 1) return 1;
+    long size = bf16 ? sizeof(uint16_t) : sizeof(float);
 #pragma omp parallel for num_threads(threads) schedule(static) collapse(2)
     for (long r = 0; r < rows; r++) {
         for (long h = 0; h < heads; h++) {
             float qv[MAX_HEAD_DIM], acc[MAX_HEAD_DIM], s[keys > 0 ? keys : 1];
             const uint8_t *seen = mask ? mask + r * mask_row : NULL;
+            const char *kh = (const char *)k + (r * k_row + h * k_head) * size;
+            const char *vh = (const char *)v + (r * v_row + h * v_head) * size;
             for (long i = 0; i < queries; i++) {
                 load(q, r * q_row + h * q_head + i * q_pos, dim, bf16, qv);
                 long last = keys;
                 if (causal_from >= 0 && causal_from + i + 1 < last) last = causal_from + i + 1;
-                float m = -INFINITY;
-                for (long j = 0; j < last; j++) {
-                    if (seen && !seen[j]) {
-                        s[j] = -INFINITY;
-                        continue;
-                    }
-                    s[j] = scale * dot(qv, k, r * k_row + h * k_head + j * k_pos, dim, bf16);
-                    if (s[j] > m) m = s[j];
-                }
-                memset(acc, 0, dim * sizeof(float));
-                float total = 0.0f;
-                if (m > -INFINITY) {
-                    for (long j = 0; j < last; j++) {
-                        if (s[j] == -INFINITY) continue;
-                        float p = expf(s[j] - m);
-                        total += p;
-                        add_scaled(acc, p, v, r * v_row + h * v_head + j * v_pos, dim, bf16);
-                    }
-                }
-                float norm = total > 0.0f ? 1.0f / total : 0.0f;
+                attention_query(qv, kh, k_pos, vh, v_pos, last, seen, dim, scale, bf16, s, acc);
                 long at = ((r * queries + i) * heads + h) * dim;
                 if (!bf16) {
-                    float *o = (float *)out + at;
-                    for (long d = 0; d < dim; d++) o[d] = acc[d] * norm;
+                    memcpy((float *)out + at, acc, dim * sizeof(float));
                 } else {
                     uint16_t *o = (uint16_t *)out + at;
-                    for (long d = 0; d < dim; d++) o[d] = narrow(acc[d] * norm);
+                    for (long d = 0; d < dim; d++) o[d] = narrow(acc[d]);
                 }
             }
         }

@@ -114,36 +114,9 @@ static void layer_norm(const float *x, const float *g, const float *b, float eps
     for (long i = 0; i < d; i++) y[i] = (x[i] - mean) * inv * g[i] + b[i];
 }
 
-/* One head's attention of query q over keys 0 .. n-1 (rows k_pos apart), seen where mask is NULL or nonzero. */
-static void attend(const float *q, const float *k, const float *v, long k_pos, long v_pos, long n,
-                   const uint8_t *mask, long dim, float scale, float *scores, float *o) {
-    float m = -INFINITY;
-    for (long j = 0; j < n; j++) {
-        if (mask && !mask[j]) {
-            scores[j] = -INFINITY;
-            continue;
-        }
-        const float *kj = k + j * k_pos;
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-        for (long i = 0; i < dim; i++) s += q[i] * kj[i];
-        scores[j] = s * scale;
-        if (scores[j] > m) m = scores[j];
-    }
-    for (long i = 0; i < dim; i++) o[i] = 0.0f;
-    if (m == -INFINITY) return;
-    float total = 0.0f;
-    for (long j = 0; j < n; j++) {
-        if (scores[j] == -INFINITY) continue;
-        float p = expf(scores[j] - m);
-        total += p;
-        const float *vj = v + j * v_pos;
-#pragma omp simd
-        for (long i = 0; i < dim; i++) o[i] += p * vj[i];
-    }
-    float norm = 1.0f / total;
-    for (long i = 0; i < dim; i++) o[i] *= norm;
-}
+/* One query's attention over n keys (attention.c). */
+void attention_query(const float *q, const void *k, long k_pos, const void *v, long v_pos, long n,
+                     const uint8_t *seen, long dim, float scale, int bf16, float *scores, float *o);
 
 /* The constant operands of a layer, as pointers and sizes in one array (see rowstep.py). */
 enum {
@@ -179,8 +152,8 @@ int row_step(const int64_t *p, const float *eps, float *x, float *self_k, float 
             float *kc = self_k + hd * self_head, *vc = self_v + hd * self_head;
             memcpy(kc + pos * self_pos, qkv + d + hd * dim, dim * sizeof(float));
             memcpy(vc + pos * self_pos, qkv + 2 * d + hd * dim, dim * sizeof(float));
-            attend(qkv + hd * dim, kc, vc, self_pos, self_pos, keys, NULL, dim, scale, scores + hd * per_head,
-                   o + hd * dim);
+            attention_query(qkv + hd * dim, kc, self_pos, vc, self_pos, keys, NULL, dim, scale, 0,
+                            scores + hd * per_head, o + hd * dim);
         }
         product(o, PTR(P_OUT_W), PTR(P_OUT_B), t, d, d, -1);
 #pragma omp single
@@ -192,8 +165,8 @@ int row_step(const int64_t *p, const float *eps, float *x, float *self_k, float 
             product(h, PTR(P_CQ_W), PTR(P_CQ_B), qkv, d, d, -1);
 #pragma omp for schedule(static)
             for (long hd = 0; hd < heads; hd++)
-                attend(qkv + hd * dim, cross_k + hd * cross_head, cross_v + hd * cross_head, cross_pos, cross_pos,
-                       n_src, mask, dim, scale, scores + hd * per_head + keys, o + hd * dim);
+                attention_query(qkv + hd * dim, cross_k + hd * cross_head, cross_pos, cross_v + hd * cross_head,
+                                cross_pos, n_src, mask, dim, scale, 0, scores + hd * per_head + keys, o + hd * dim);
             product(o, PTR(P_CO_W), PTR(P_CO_B), t, d, d, -1);
 #pragma omp single
             {

@@ -67,6 +67,25 @@ def test_single_row_steps_match_the_pytorch_steps(monkeypatch, activation, d, he
     assert torch.allclose(with_kernel, full, atol=2e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("activation, d, heads, ffn", [("gelu", 64, 2, 256), ("gelu_tanh", 40, 4, 70)])
+def test_bfloat16_single_row_steps_round_as_autocast_does(monkeypatch, activation, d, heads, ffn):
+    model = make_model(activation, d, heads, ffn)
+    g = torch.Generator().manual_seed(4)
+    emb, pad = torch.randn(1, 7, d, generator=g), torch.zeros(1, 7, dtype=torch.bool)
+    pad[0, 5:] = True
+    tokens = torch.randint(1, V, (1, 9), generator=g)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with_kernel = steps(model, emb, pad, tokens, True, monkeypatch)
+        assert model._row_steps[1] is not None and model._row_steps[1].dtype == torch.bfloat16
+        without = steps(model, emb, pad, tokens, False, monkeypatch)
+    # every product's input and output, the activation and the attention rounded to bfloat16 at the same places:
+    # the states agree to float32 precision (here exactly; the layer norms' float32 sums, in another order, could
+    # rarely tip a rounding by one bfloat16 step, 2^-8), where rounding at other places would move most of them
+    close = torch.isclose(with_kernel, without, atol=1e-5, rtol=1e-5)
+    assert close.float().mean() > 0.95
+    assert torch.allclose(with_kernel, without, atol=5e-2, rtol=2e-2)
+
+
 def test_single_row_steps_do_not_depend_on_the_thread_count():
     model = make_model()
     row = RowStep.of(list(model.decoder_layers), model.step_weights(torch.float32))
@@ -108,7 +127,8 @@ def test_what_the_kernel_does_not_take_stays_on_pytorch():
     model = make_model()
     weights = model.step_weights(torch.float32)
     assert RowStep.of(list(model.decoder_layers), weights) is not None
-    assert RowStep.of(list(model.decoder_layers), model.step_weights(torch.bfloat16)) is None
+    assert RowStep.of(list(model.decoder_layers), model.step_weights(torch.bfloat16)) is not None
+    assert RowStep.of(list(model.decoder_layers), model.step_weights(torch.float16)) is None
     x = torch.randn(1, 1, 64)
     with torch.no_grad():
         assert RowStep.takes(x)

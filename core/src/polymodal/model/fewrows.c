@@ -156,3 +156,12 @@ int fewrows_linear_bf16(const uint16_t *x, long rows, long ldx, const uint16_t *
     ROWS_bf16[rows](x, ldx, p, out, in, b, y, ybf16, threads);
     return 0;
 }
+
+/* One bfloat16 row x [in] times a weight packed by fewrows_pack_bf16, plus b (float32, or NULL): the float32 sums
+ * into y [out], unrounded. Called by every thread of an OpenMP team, which share its blocks (an orphaned loop
+ * ending in a barrier): the single-row decoder step (rowstep.c) runs it among its other work. */
+void fewrows_row_bf16_in_team(const uint16_t *x, const uint16_t *p, long out, long in, const float *b, float *y) {
+    long blocks = (out + BLOCK - 1) / BLOCK;
+#pragma omp for schedule(static)
+    for (long q = 0; q < blocks; q++) block_bf16_1(x, in, p + q * in * BLOCK, in, b, y, 0, q * BLOCK, out);
+}

@@ -6,7 +6,7 @@
   (:mod:`~polymodal.model.ranking`), where ``log_softmax`` then ``topk`` make three.
 * ``attention.c``: attention of a few new query positions over the cached keys and values
   (:mod:`~polymodal.model.stepattention`), where PyTorch's fused attention pays a parallel kernel's set-up per call.
-* ``rowstep.c``: a whole decoder layer's step for a single float32 row (:mod:`~polymodal.model.rowstep`), where
+* ``rowstep.c``: a whole decoder layer's step for a single row (:mod:`~polymodal.model.rowstep`), where
   PyTorch makes some 45 calls around the layer's six products.
 
 They are compiled together with ``-O3 -march=native -fopenmp`` by the C compiler Python was built with (or

@@ -1,4 +1,4 @@
-/* One decoder layer's step for a single float32 row, in one call: the layer norms, the six products, the cache
+/* One decoder layer's step for a single row (float32, or bfloat16 weights under autocast), in one call: the layer norms, the six products, the cache
  * write, both attentions and the feed-forward, on one OpenMP team.
  *
  * Built and loaded by native.py; rowstep.py documents why. The products read each weight in its own [out, in]
@@ -29,6 +29,20 @@ static inline rvec rload(const float *p) {
     memcpy(&v, p, sizeof v);
     return v;
 }
+static inline float scalar_bf16(const uint16_t *p) {
+    uint32_t u = (uint32_t)*p << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* f rounded to the nearest bfloat16 (ties to even), as a float32 or as its 16 bits. */
+static inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+}
+static inline float round_bf16(float f) { return scalar_bf16((const uint16_t[]){to_bf16(f)}); }
 
 /* The sum of a vector's lanes, as a tree of halves (a loop over the lanes ran 1.7x slower). */
 static inline float rsum(rvec v) {
@@ -61,8 +75,9 @@ static inline float tail(const float *x, const float *row, long whole, long in, 
     return s;
 }
 
-/* y[o] = b[o] + x . w[o] (then act, if act >= 0), shared among the team's threads (an orphaned loop). */
-static void product(const float *x, const float *w, const float *b, float *y, long out, long in, int act) {
+/* y[o] = b[o] + x . w[o] (then act, if act >= 0) for a float32 weight in its own layout, shared among the
+ * team's threads (an orphaned loop). */
+static void product_f32(const float *x, const float *w, const float *b, float *y, long out, long in, int act) {
     long groups = (out + ROW_GROUP - 1) / ROW_GROUP, whole = in / (2 * RS_LANES) * (2 * RS_LANES);
 #pragma omp for schedule(static)
     for (long g = 0; g < groups; g++) {
@@ -104,6 +119,29 @@ static void product(const float *x, const float *w, const float *b, float *y, lo
     }
 }
 
+/* One bfloat16 row times a packed bfloat16 weight, shared among the team's threads (fewrows.c). */
+void fewrows_row_bf16_in_team(const uint16_t *x, const uint16_t *p, long out, long in, const float *b, float *y);
+
+/* The product on a float32 weight in its own layout, or on a bfloat16 weight packed for the few-row kernel (which
+ * read it at 56 GB/s in the decoding loop, where the loop above on the plain layout reached 32, held back by
+ * widening the weight's halves): x16 is work space for x as bfloat16. A bfloat16 product's result is rounded to
+ * bfloat16 before and after the activation, as PyTorch's bfloat16 product and activation round theirs. */
+static inline void product(const float *x, const void *w, const float *b, float *y, long out, long in, int act,
+                           int bf16, uint16_t *x16) {
+    if (!bf16) {
+        product_f32(x, (const float *)w, b, y, out, in, act);
+        return;
+    }
+#pragma omp single
+    for (long i = 0; i < in; i++) x16[i] = to_bf16(x[i]);
+    fewrows_row_bf16_in_team(x16, (const uint16_t *)w, out, in, b, y);
+#pragma omp for schedule(static)
+    for (long o = 0; o < out; o++) {
+        float v = round_bf16(y[o]);
+        y[o] = act >= 0 ? round_bf16(activate(v, act)) : v;
+    }
+}
+
 /* y = (x - mean) / sqrt(var + eps) * g + b over d values (by one thread). */
 static void layer_norm(const float *x, const float *g, const float *b, float eps, float *y, long d) {
     float mean = 0.0f, var = 0.0f;
@@ -121,53 +159,71 @@ void attention_query(const float *q, const void *k, long k_pos, const void *v, l
 /* The constant operands of a layer, as pointers and sizes in one array (see rowstep.py). */
 enum {
     P_LN1_W, P_LN1_B, P_QKV_W, P_QKV_B, P_OUT_W, P_OUT_B, P_LN2_W, P_LN2_B, P_CQ_W, P_CQ_B, P_CO_W, P_CO_B,
-    P_LN3_W, P_LN3_B, P_FC1_W, P_FC1_B, P_FC2_W, P_FC2_B, P_D, P_HEADS, P_FFN, P_ACT, P_COUNT
+    P_LN3_W, P_LN3_B, P_FC1_W, P_FC1_B, P_FC2_W, P_FC2_B, P_D, P_HEADS, P_FFN, P_ACT, P_BF16, P_COUNT
 };
 
 long row_step_parameters(void) { return P_COUNT; }
 
 #define PTR(i) ((const float *)(intptr_t)p[i])
+#define WEIGHT(i) ((const void *)(intptr_t)p[i])
 
-/* Run one layer on the row x ([d], updated in place) at position pos. self_k / self_v: the layer's key and value
+/* A row of dim values into a float32 or bfloat16 cache. */
+static inline void put(void *cache, long at, const float *v, long dim, int bf16) {
+    if (!bf16) {
+        memcpy((float *)cache + at, v, dim * sizeof(float));
+        return;
+    }
+    uint16_t *c = (uint16_t *)cache + at;
+    for (long i = 0; i < dim; i++) c[i] = to_bf16(v[i]);
+}
+
+/* Run one layer on the row x ([d], float32, updated in place) at position pos. The weights, the caches and the
+ * encoder's keys and values are float32, or bfloat16 where the parameters say so (then every product's input and
+ * output, the activation's output and the attention's output are rounded to bfloat16, as under PyTorch's
+ * autocast; the layer norms and the residual additions stay float32). self_k / self_v: the layer's key and value
  * cache of this row, heads self_head apart and positions self_pos apart (the new key and value are written at
  * pos). cross_k / cross_v: the encoder's keys and values of this row (heads cross_head apart, positions cross_pos
  * apart, n_src of them; NULL: no cross-attention), mask: n_src bytes, nonzero where a source position may be
  * seen, or NULL; cross_scale: multiplies the cross-attention's output (NULL: 1). eps: the three layer norms'.
- * scratch: at least 6 * d + ffn + heads * (pos + 1 + n_src) floats. Returns 0. */
-int row_step(const int64_t *p, const float *eps, float *x, float *self_k, float *self_v, long self_head,
-             long self_pos, long pos, const float *cross_k, const float *cross_v, long cross_head, long cross_pos,
+ * Biases are float32; bfloat16 weights come packed by fewrows_pack_bf16. scratch: at least
+ * 6 * d + 2 * ffn + heads * (pos + 1 + n_src) floats. Returns 0. */
+int row_step(const int64_t *p, const float *eps, float *x, void *self_k, void *self_v, long self_head,
+             long self_pos, long pos, const void *cross_k, const void *cross_v, long cross_head, long cross_pos,
              long n_src, const uint8_t *mask, const float *cross_scale, float *scratch, int threads) {
     long d = p[P_D], heads = p[P_HEADS], ffn = p[P_FFN], dim = d / heads;
-    int act = (int)p[P_ACT];
+    int act = (int)p[P_ACT], bf16 = (int)p[P_BF16];
+    long size = bf16 ? sizeof(uint16_t) : sizeof(float);
     float scale = 1.0f / sqrtf((float)dim);
     float *h = scratch, *qkv = h + d, *o = qkv + 3 * d, *t = o + d, *f = t + d, *scores = f + ffn;
+    uint16_t *x16 = (uint16_t *)(scores + heads * (pos + 1 + n_src));
     long keys = pos + 1, per_head = keys + n_src;
 #pragma omp parallel num_threads(threads)
     {
 #pragma omp single
         layer_norm(x, PTR(P_LN1_W), PTR(P_LN1_B), eps[0], h, d);
-        product(h, PTR(P_QKV_W), PTR(P_QKV_B), qkv, 3 * d, d, -1);
+        product(h, WEIGHT(P_QKV_W), PTR(P_QKV_B), qkv, 3 * d, d, -1, bf16, x16);
 #pragma omp for schedule(static)
         for (long hd = 0; hd < heads; hd++) {
-            float *kc = self_k + hd * self_head, *vc = self_v + hd * self_head;
-            memcpy(kc + pos * self_pos, qkv + d + hd * dim, dim * sizeof(float));
-            memcpy(vc + pos * self_pos, qkv + 2 * d + hd * dim, dim * sizeof(float));
-            attention_query(qkv + hd * dim, kc, self_pos, vc, self_pos, keys, NULL, dim, scale, 0,
+            char *kc = (char *)self_k + hd * self_head * size, *vc = (char *)self_v + hd * self_head * size;
+            put(kc, pos * self_pos, qkv + d + hd * dim, dim, bf16);
+            put(vc, pos * self_pos, qkv + 2 * d + hd * dim, dim, bf16);
+            attention_query(qkv + hd * dim, kc, self_pos, vc, self_pos, keys, NULL, dim, scale, bf16,
                             scores + hd * per_head, o + hd * dim);
         }
-        product(o, PTR(P_OUT_W), PTR(P_OUT_B), t, d, d, -1);
+        product(o, WEIGHT(P_OUT_W), PTR(P_OUT_B), t, d, d, -1, bf16, x16);
 #pragma omp single
         {
             for (long i = 0; i < d; i++) x[i] += t[i];
             if (cross_k) layer_norm(x, PTR(P_LN2_W), PTR(P_LN2_B), eps[1], h, d);
         }
         if (cross_k) {
-            product(h, PTR(P_CQ_W), PTR(P_CQ_B), qkv, d, d, -1);
+            product(h, WEIGHT(P_CQ_W), PTR(P_CQ_B), qkv, d, d, -1, bf16, x16);
 #pragma omp for schedule(static)
             for (long hd = 0; hd < heads; hd++)
-                attention_query(qkv + hd * dim, cross_k + hd * cross_head, cross_pos, cross_v + hd * cross_head,
-                                cross_pos, n_src, mask, dim, scale, 0, scores + hd * per_head + keys, o + hd * dim);
-            product(o, PTR(P_CO_W), PTR(P_CO_B), t, d, d, -1);
+                attention_query(qkv + hd * dim, (const char *)cross_k + hd * cross_head * size, cross_pos,
+                                (const char *)cross_v + hd * cross_head * size, cross_pos, n_src, mask, dim, scale,
+                                bf16, scores + hd * per_head + keys, o + hd * dim);
+            product(o, WEIGHT(P_CO_W), PTR(P_CO_B), t, d, d, -1, bf16, x16);
 #pragma omp single
             {
                 float c = cross_scale ? *cross_scale : 1.0f;
@@ -179,8 +235,8 @@ int row_step(const int64_t *p, const float *eps, float *x, float *self_k, float 
         }
 #pragma omp single
         layer_norm(x, PTR(P_LN3_W), PTR(P_LN3_B), eps[2], h, d);
-        product(h, PTR(P_FC1_W), PTR(P_FC1_B), f, ffn, d, act);
-        product(f, PTR(P_FC2_W), PTR(P_FC2_B), t, d, ffn, -1);
+        product(h, WEIGHT(P_FC1_W), PTR(P_FC1_B), f, ffn, d, act, bf16, x16);
+        product(f, WEIGHT(P_FC2_W), PTR(P_FC2_B), t, d, ffn, -1, bf16, x16);
 #pragma omp single
         for (long i = 0; i < d; i++) x[i] += t[i];
     }

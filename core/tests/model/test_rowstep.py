@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 import torch
 
@@ -136,3 +138,23 @@ def test_what_the_kernel_does_not_take_stays_on_pytorch():
         assert not RowStep.takes(torch.randn(1, 3, 64))  # a run of positions
         assert not RowStep.takes(x.bfloat16())
     assert not RowStep.takes(x)  # autograd on: the kernel would write where autograd cannot see
+
+
+def test_steps_of_two_sequences_in_two_threads_at_once_match_one_at_a_time(monkeypatch):
+    model = make_model(d=256, heads=4, ffn=1024)  # wide enough that most of a step runs in the kernel
+    g = torch.Generator().manual_seed(5)
+    sources = [(torch.randn(1, 6, 256, generator=g), torch.zeros(1, 6, dtype=torch.bool)) for _ in range(2)]
+    tokens = [torch.randint(1, V, (1, 16), generator=g) for _ in range(2)]
+    alone = [steps(model, *src, tok, True, monkeypatch) for src, tok in zip(sources, tokens)]
+    together: list = [[], []]
+
+    def run(i: int) -> None:
+        for _ in range(10):  # the kernel releases the GIL: the two threads' steps overlap
+            together[i].append(steps(model, *sources[i], tokens[i], True, monkeypatch))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(torch.equal(alone[i], got) for i in range(2) for got in together[i])

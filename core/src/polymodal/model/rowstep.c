@@ -1,10 +1,11 @@
-/* One decoder layer's step for a single row (float32, or bfloat16 weights under autocast), in one call: the layer norms, the six products, the cache
- * write, both attentions and the feed-forward, on one OpenMP team.
+/* One decoder layer's step for a single row in one call: the layer norms, the six products, the cache write, both
+ * attentions and the feed-forward, on one OpenMP team; float32, or bfloat16 weights under autocast.
  *
- * Built and loaded by native.py; rowstep.py documents why. The products read each weight in its own [out, in]
- * layout, each thread streaming a contiguous run of rows, ROW_GROUP rows at a time with two vectors of partial
- * sums per row. Every sum runs in a fixed order on one thread, so the result does not depend on the number of
- * threads. Threads are OpenMP's, which native.py checks to be PyTorch's own runtime.
+ * Built and loaded by native.py; rowstep.py documents why. The float32 products read each weight in its own
+ * [out, in] layout, each thread streaming a contiguous run of rows, ROW_GROUP rows at a time with two vectors of
+ * partial sums per row; the bfloat16 ones run fewrows.c's kernel on its packed copies. Every sum runs in a fixed
+ * order on one thread, so the result does not depend on the number of threads. Threads are OpenMP's, which
+ * native.py checks to be PyTorch's own runtime.
  */
 #include <math.h>
 #include <stdint.h>

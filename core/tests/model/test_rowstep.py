@@ -10,6 +10,7 @@ from polymodal.model import EncoderDecoder, ModelConfig, TiedHead, native
 from polymodal.model.rowstep import RowStep
 
 V = 50
+TAKES = RowStep.takes  # the kernel's own test, whatever a test patched in
 
 
 @pytest.fixture(autouse=True)
@@ -35,14 +36,35 @@ def make_model(activation: str = "gelu", d: int = 64, heads: int = 2, ffn: int =
     return model
 
 
-def steps(model, emb, pad, tokens, kernel: bool, monkeypatch):
-    """States of every step of incremental decoding, with the single-row kernel on or off."""
-    monkeypatch.setattr(RowStep, "takes", staticmethod(RowStep.takes if kernel else lambda x: False))
+def steps(model, emb, pad, tokens, kernel: bool, monkeypatch, repeat: int = 1, share_cross: bool = False):
+    """States of every step of incremental decoding, with the kernel on or off (``tokens``: ``[B * repeat, T]``)."""
+    monkeypatch.setattr(RowStep, "takes", staticmethod(TAKES if kernel else lambda x: False))
     with torch.inference_mode():
         enc = model.encode(emb, pad)
-        cache = model.new_cache(enc, pad, max_len=tokens.shape[1])
+        cache = model.new_cache(enc, pad, max_len=tokens.shape[1], repeat=repeat, share_cross=share_cross)
         out = [model.decode(tokens[:, i:i + 1], None, None, cache=cache, start_pos=i) for i in range(tokens.shape[1])]
     return torch.cat(out, dim=1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("b, repeat, share_cross", [(3, 1, False), (2, 3, False), (2, 4, True)])
+def test_steps_of_a_few_rows_match_the_pytorch_steps(monkeypatch, dtype, b, repeat, share_cross):
+    """Several sequences at once (a small batch, or beam search's hypotheses sharing their row's encoder keys and
+    values), with a padded source and an empty one."""
+    model = make_model()
+    g = torch.Generator().manual_seed(6)
+    emb, pad = torch.randn(b, 7, 64, generator=g), torch.zeros(b, 7, dtype=torch.bool)
+    pad[0, 4:] = True
+    pad[-1, :] = True
+    tokens = torch.randint(1, V, (b * repeat, 9), generator=g)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+        model.clear_step_weights()
+        with_kernel = steps(model, emb, pad, tokens, True, monkeypatch, repeat, share_cross)
+        assert model._row_steps[1] is not None
+        without = steps(model, emb, pad, tokens, False, monkeypatch, repeat, share_cross)
+    close = torch.isclose(with_kernel, without, atol=1e-5, rtol=1e-5)
+    assert close.float().mean() > (0.999 if dtype == torch.float32 else 0.95)
+    assert torch.allclose(with_kernel, without, atol=2e-5 if dtype == torch.float32 else 5e-2, rtol=2e-2)
 
 
 # gelu, relu, gelu_tanh; a width and feed-forward that are no multiples of the vector width (the tails)
@@ -116,7 +138,7 @@ def test_greedy_search_gives_the_same_hypotheses_with_and_without_the_kernel(mon
     emb, pad = torch.randn(1, 5, 64, generator=g), torch.zeros(1, 5, dtype=torch.bool)
     outs = []
     for kernel in (True, False):
-        monkeypatch.setattr(RowStep, "takes", staticmethod(RowStep.takes if kernel else lambda x: False))
+        monkeypatch.setattr(RowStep, "takes", staticmethod(TAKES if kernel else lambda x: False))
         with torch.inference_mode():
             enc = model.encode(emb, pad)
             outs.append(greedy(model, enc, pad, head, automaton, torch.zeros(1, dtype=torch.long), bos_id=1,
@@ -134,7 +156,8 @@ def test_what_the_kernel_does_not_take_stays_on_pytorch():
     x = torch.randn(1, 1, 64)
     with torch.no_grad():
         assert RowStep.takes(x)
-        assert not RowStep.takes(torch.randn(2, 1, 64))  # two rows
+        assert RowStep.takes(torch.randn(8, 1, 64))
+        assert not RowStep.takes(torch.randn(9, 1, 64))  # more rows than the few-row kernel takes
         assert not RowStep.takes(torch.randn(1, 3, 64))  # a run of positions
         assert not RowStep.takes(x.bfloat16())
     assert not RowStep.takes(x)  # autograd on: the kernel would write where autograd cannot see

@@ -120,6 +120,12 @@ PACK(fewrows_pack_bf16, uint16_t)
         long blocks = (out + BLOCK - 1) / BLOCK;                                                             \
         _Pragma("omp parallel for schedule(static) num_threads(threads)") for (long q = 0; q < blocks; q++) \
             block_##SUFFIX##_##R(x, ldx, p + q * in * BLOCK, in, b, y, ybf16, q * BLOCK, out);              \
+    }                                                                                                        \
+    static void team_##SUFFIX##_##R(const T *x, long ldx, const T *p, long out, long in, const float *b,   \
+                                    float *y) {                                                              \
+        long blocks = (out + BLOCK - 1) / BLOCK;                                                             \
+        _Pragma("omp for schedule(static)") for (long q = 0; q < blocks; q++)                               \
+            block_##SUFFIX##_##R(x, ldx, p + q * in * BLOCK, in, b, y, 0, q * BLOCK, out);                  \
     }
 
 #define ALL_ROWS(SUFFIX, T)                                                                                  \
@@ -135,7 +141,11 @@ PACK(fewrows_pack_bf16, uint16_t)
                                        int);                                                                 \
     static const rows_##SUFFIX##_fn ROWS_##SUFFIX[MAX_ROWS + 1] = {                                         \
         0, rows_##SUFFIX##_1, rows_##SUFFIX##_2, rows_##SUFFIX##_3, rows_##SUFFIX##_4,                      \
-        rows_##SUFFIX##_5, rows_##SUFFIX##_6, rows_##SUFFIX##_7, rows_##SUFFIX##_8};
+        rows_##SUFFIX##_5, rows_##SUFFIX##_6, rows_##SUFFIX##_7, rows_##SUFFIX##_8};                        \
+    typedef void (*team_##SUFFIX##_fn)(const T *, long, const T *, long, long, const float *, float *);     \
+    static const team_##SUFFIX##_fn TEAM_##SUFFIX[MAX_ROWS + 1] = {                                         \
+        0, team_##SUFFIX##_1, team_##SUFFIX##_2, team_##SUFFIX##_3, team_##SUFFIX##_4,                      \
+        team_##SUFFIX##_5, team_##SUFFIX##_6, team_##SUFFIX##_7, team_##SUFFIX##_8};
 
 ALL_ROWS(f32, float)
 ALL_ROWS(bf16, uint16_t)
@@ -157,11 +167,14 @@ int fewrows_linear_bf16(const uint16_t *x, long rows, long ldx, const uint16_t *
     return 0;
 }
 
-/* One bfloat16 row x [in] times a weight packed by fewrows_pack_bf16, plus b (float32, or NULL): the float32 sums
- * into y [out], unrounded. Called by every thread of an OpenMP team, which share its blocks (an orphaned loop
- * ending in a barrier): the single-row decoder step (rowstep.c) runs it among its other work. */
-void fewrows_row_bf16_in_team(const uint16_t *x, const uint16_t *p, long out, long in, const float *b, float *y) {
-    long blocks = (out + BLOCK - 1) / BLOCK;
-#pragma omp for schedule(static)
-    for (long q = 0; q < blocks; q++) block_bf16_1(x, in, p + q * in * BLOCK, in, b, y, 0, q * BLOCK, out);
+/* rows (1 .. MAX_ROWS) of x (row stride ldx; float32, or bfloat16 where bf16) times a weight packed by
+ * fewrows_pack or fewrows_pack_bf16, plus b (float32, or NULL): the float32 sums into y [rows, out], unrounded.
+ * Called by every thread of an OpenMP team, which share its blocks (an orphaned loop ending in a barrier): the
+ * decoder step of a few rows (rowstep.c) runs it among its other work. Returns 0, or -1 for another row count. */
+int fewrows_in_team(const void *x, long rows, long ldx, const void *p, long out, long in, const float *b, float *y,
+                    int bf16) {
+    if (rows < 1 || rows > MAX_ROWS) return -1;
+    if (bf16) TEAM_bf16[rows]((const uint16_t *)x, ldx, (const uint16_t *)p, out, in, b, y);
+    else TEAM_f32[rows]((const float *)x, ldx, (const float *)p, out, in, b, y);
+    return 0;
 }

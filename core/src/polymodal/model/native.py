@@ -6,7 +6,7 @@
   (:mod:`~polymodal.model.ranking`), where ``log_softmax`` then ``topk`` make three.
 * ``attention.c``: attention of a few new query positions over the cached keys and values
   (:mod:`~polymodal.model.stepattention`), where PyTorch's fused attention pays a parallel kernel's set-up per call.
-* ``rowstep.c``: a whole decoder layer's step for a single row (:mod:`~polymodal.model.rowstep`), where
+* ``rowstep.c``: a whole decoder layer's step for 1-8 rows (:mod:`~polymodal.model.rowstep`), where
   PyTorch makes some 45 calls around the layer's six products.
 
 They are compiled together with ``-O3 -march=native -fopenmp`` by the C compiler Python was built with (or
@@ -62,7 +62,8 @@ class Library:
                 ("top_log_probs_max_k", [], _long),
                 ("top_log_probs", [_ptr, _long, _long, _long, _ptr, _long, _ptr, _ptr, _int], _int),
                 ("row_step_parameters", [], _long),
-                ("row_step", [_ptr] * 5 + [_long] * 3 + [_ptr] * 2 + [_long] * 3 + [_ptr] * 3 + [_int], _int),
+                ("row_step", [_ptr, _ptr, _ptr, _long, _long, _ptr, _ptr] + [_long] * 4 + [_ptr, _ptr]
+                 + [_long] * 4 + [_ptr, _long, _ptr, _ptr, _int], _int),
                 ("step_attention_max_keys", [], _long),
                 ("step_attention_max_head_dim", [], _long),
                 ("step_attention", [_ptr, _long, _long, _long] * 3 + [_ptr, _long, _long, _ptr]

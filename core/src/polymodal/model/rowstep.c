@@ -1,11 +1,11 @@
-/* One decoder layer's step for a single row in one call: the layer norms, the six products, the cache write, both
- * attentions and the feed-forward, on one OpenMP team; float32, or bfloat16 weights under autocast.
+/* One decoder layer's step for a few rows (1 to 8) in one call: the layer norms, the six products, the cache
+ * writes, both attentions and the feed-forward, on one OpenMP team; float32, or bfloat16 weights under autocast.
  *
- * Built and loaded by native.py; rowstep.py documents why. The float32 products read each weight in its own
- * [out, in] layout, each thread streaming a contiguous run of rows, ROW_GROUP rows at a time with two vectors of
- * partial sums per row; the bfloat16 ones run fewrows.c's kernel on its packed copies. Every sum runs in a fixed
- * order on one thread, so the result does not depend on the number of threads. Threads are OpenMP's, which
- * native.py checks to be PyTorch's own runtime.
+ * Built and loaded by native.py; rowstep.py documents why. A single float32 row's products read each weight in
+ * its own [out, in] layout, each thread streaming a contiguous run of rows, ROW_GROUP rows at a time with two
+ * vectors of partial sums per row; other products run fewrows.c's kernel on its packed copies. Every sum runs in
+ * a fixed order on one thread, so the result does not depend on the number of threads. Threads are OpenMP's,
+ * which native.py checks to be PyTorch's own runtime.
  */
 #include <math.h>
 #include <stdint.h>
@@ -120,26 +120,32 @@ static void product_f32(const float *x, const float *w, const float *b, float *y
     }
 }
 
-/* One bfloat16 row times a packed bfloat16 weight, shared among the team's threads (fewrows.c). */
-void fewrows_row_bf16_in_team(const uint16_t *x, const uint16_t *p, long out, long in, const float *b, float *y);
+/* A few rows times a packed weight, shared among the team's threads (fewrows.c). */
+int fewrows_in_team(const void *x, long rows, long ldx, const void *p, long out, long in, const float *b, float *y,
+                    int bf16);
 
-/* The product on a float32 weight in its own layout, or on a bfloat16 weight packed for the few-row kernel (which
- * read it at 56 GB/s in the decoding loop, where the loop above on the plain layout reached 32, held back by
- * widening the weight's halves): x16 is work space for x as bfloat16. A bfloat16 product's result is rounded to
- * bfloat16 before and after the activation, as PyTorch's bfloat16 product and activation round theirs. */
-static inline void product(const float *x, const void *w, const float *b, float *y, long out, long in, int act,
-                           int bf16, uint16_t *x16) {
-    if (!bf16) {
+/* y [rows, out] = x [rows, in] times a weight, plus its bias, then act (if act >= 0): a float32 weight in its own
+ * layout for one row, else the few-row kernel's packed copy (float32, or bfloat16: the kernel read its packed copy
+ * at 56 GB/s in the decoding loop, where the loop above on the plain layout reached 32, held back by widening
+ * the weight's halves). x16: work space for x as bfloat16. A bfloat16 product's result is rounded to bfloat16
+ * before and after the activation, as PyTorch's bfloat16 product and activation round theirs. */
+static inline void product(const float *x, long rows, const void *w, int packed, const float *b, float *y,
+                           long out, long in, int act, int bf16, uint16_t *x16) {
+    if (!packed) {
         product_f32(x, (const float *)w, b, y, out, in, act);
         return;
     }
-#pragma omp single
-    for (long i = 0; i < in; i++) x16[i] = to_bf16(x[i]);
-    fewrows_row_bf16_in_team(x16, (const uint16_t *)w, out, in, b, y);
+    if (bf16) {
 #pragma omp for schedule(static)
-    for (long o = 0; o < out; o++) {
-        float v = round_bf16(y[o]);
-        y[o] = act >= 0 ? round_bf16(activate(v, act)) : v;
+        for (long i = 0; i < rows * in; i++) x16[i] = to_bf16(x[i]);
+    }
+    fewrows_in_team(bf16 ? (const void *)x16 : (const void *)x, rows, in, w, out, in, b, y, bf16);
+    if (!bf16 && act < 0) return;
+#pragma omp for schedule(static)
+    for (long o = 0; o < rows * out; o++) {
+        float v = bf16 ? round_bf16(y[o]) : y[o];
+        if (act >= 0) v = activate(v, act);
+        y[o] = bf16 ? round_bf16(v) : v;
     }
 }
 
@@ -160,7 +166,8 @@ void attention_query(const float *q, const void *k, long k_pos, const void *v, l
 /* The constant operands of a layer, as pointers and sizes in one array (see rowstep.py). */
 enum {
     P_LN1_W, P_LN1_B, P_QKV_W, P_QKV_B, P_OUT_W, P_OUT_B, P_LN2_W, P_LN2_B, P_CQ_W, P_CQ_B, P_CO_W, P_CO_B,
-    P_LN3_W, P_LN3_B, P_FC1_W, P_FC1_B, P_FC2_W, P_FC2_B, P_D, P_HEADS, P_FFN, P_ACT, P_BF16, P_COUNT
+    P_LN3_W, P_LN3_B, P_FC1_W, P_FC1_B, P_FC2_W, P_FC2_B, P_D, P_HEADS, P_FFN, P_ACT, P_BF16, P_PACKED,
+    P_COUNT
 };
 
 long row_step_parameters(void) { return P_COUNT; }
@@ -178,68 +185,80 @@ static inline void put(void *cache, long at, const float *v, long dim, int bf16)
     for (long i = 0; i < dim; i++) c[i] = to_bf16(v[i]);
 }
 
-/* Run one layer on the row x ([d], float32, updated in place) at position pos. The weights, the caches and the
- * encoder's keys and values are float32, or bfloat16 where the parameters say so (then every product's input and
- * output, the activation's output and the attention's output are rounded to bfloat16, as under PyTorch's
- * autocast; the layer norms and the residual additions stay float32). self_k / self_v: the layer's key and value
- * cache of this row, heads self_head apart and positions self_pos apart (the new key and value are written at
- * pos). cross_k / cross_v: the encoder's keys and values of this row (heads cross_head apart, positions cross_pos
- * apart, n_src of them; NULL: no cross-attention), mask: n_src bytes, nonzero where a source position may be
- * seen, or NULL; cross_scale: multiplies the cross-attention's output (NULL: 1). eps: the three layer norms'.
- * Biases are float32; bfloat16 weights come packed by fewrows_pack_bf16. scratch: at least
- * 6 * d + 2 * ffn + heads * (pos + 1 + n_src) floats. Returns 0. */
-int row_step(const int64_t *p, const float *eps, float *x, void *self_k, void *self_v, long self_head,
-             long self_pos, long pos, const void *cross_k, const void *cross_v, long cross_head, long cross_pos,
-             long n_src, const uint8_t *mask, const float *cross_scale, float *scratch, int threads) {
+/* Run one layer on rows (1 .. 8) of x ([rows, d], float32, updated in place), each at position pos of its own
+ * sequence. The weights, the caches and the encoder's keys and values are float32, or bfloat16 where the
+ * parameters say so (then every product's input and output, the activation's output and the attention's output
+ * are rounded to bfloat16, as under PyTorch's autocast; the layer norms and the residual additions stay float32).
+ * The weights are in their own layout (one float32 row), or packed for the few-row kernel where the parameters
+ * say so. self_k / self_v: the layer's key and value cache, rows self_row apart, heads self_head apart and
+ * positions self_pos apart (the new keys and values are written at pos). cross_k / cross_v: the encoder's keys
+ * and values, shared by each run of group rows (their rows cross_row apart, heads cross_head apart, positions
+ * cross_pos apart, n_src of them; NULL: no cross-attention); mask: n_src bytes per such row (mask_row apart),
+ * nonzero where a source position may be seen, or NULL; cross_scale: one factor per such row multiplying the
+ * cross-attention's output, or NULL. eps: the three layer norms'. Biases are float32. scratch: at least
+ * rows * (7 * d + 3 * ffn + heads * (pos + 1 + n_src)) floats. Returns 0, or 1 for more than 8 rows. */
+int row_step(const int64_t *p, const float *eps, float *x, long rows, long group, void *self_k, void *self_v,
+             long self_row, long self_head, long self_pos, long pos, const void *cross_k, const void *cross_v,
+             long cross_row, long cross_head, long cross_pos, long n_src, const uint8_t *mask, long mask_row,
+             const float *cross_scale, float *scratch, int threads) {
     long d = p[P_D], heads = p[P_HEADS], ffn = p[P_FFN], dim = d / heads;
-    int act = (int)p[P_ACT], bf16 = (int)p[P_BF16];
+    int act = (int)p[P_ACT], bf16 = (int)p[P_BF16], packed = (int)p[P_PACKED];
+    if (rows < 1 || rows > 8 || group < 1 || (!packed && (bf16 || rows != 1))) return 1;
     long size = bf16 ? sizeof(uint16_t) : sizeof(float);
     float scale = 1.0f / sqrtf((float)dim);
-    float *h = scratch, *qkv = h + d, *o = qkv + 3 * d, *t = o + d, *f = t + d, *scores = f + ffn;
-    uint16_t *x16 = (uint16_t *)(scores + heads * (pos + 1 + n_src));
     long keys = pos + 1, per_head = keys + n_src;
+    float *h = scratch, *qkv = h + rows * d, *o = qkv + rows * 3 * d, *t = o + rows * d, *f = t + rows * d;
+    float *scores = f + rows * ffn;
+    uint16_t *x16 = (uint16_t *)(scores + rows * heads * per_head);
 #pragma omp parallel num_threads(threads)
     {
-#pragma omp single
-        layer_norm(x, PTR(P_LN1_W), PTR(P_LN1_B), eps[0], h, d);
-        product(h, WEIGHT(P_QKV_W), PTR(P_QKV_B), qkv, 3 * d, d, -1, bf16, x16);
 #pragma omp for schedule(static)
-        for (long hd = 0; hd < heads; hd++) {
-            char *kc = (char *)self_k + hd * self_head * size, *vc = (char *)self_v + hd * self_head * size;
-            put(kc, pos * self_pos, qkv + d + hd * dim, dim, bf16);
-            put(vc, pos * self_pos, qkv + 2 * d + hd * dim, dim, bf16);
-            attention_query(qkv + hd * dim, kc, self_pos, vc, self_pos, keys, NULL, dim, scale, bf16,
-                            scores + hd * per_head, o + hd * dim);
-        }
-        product(o, WEIGHT(P_OUT_W), PTR(P_OUT_B), t, d, d, -1, bf16, x16);
-#pragma omp single
-        {
-            for (long i = 0; i < d; i++) x[i] += t[i];
-            if (cross_k) layer_norm(x, PTR(P_LN2_W), PTR(P_LN2_B), eps[1], h, d);
+        for (long r = 0; r < rows; r++) layer_norm(x + r * d, PTR(P_LN1_W), PTR(P_LN1_B), eps[0], h + r * d, d);
+        product(h, rows, WEIGHT(P_QKV_W), packed, PTR(P_QKV_B), qkv, 3 * d, d, -1, bf16, x16);
+#pragma omp for schedule(static) collapse(2)
+        for (long r = 0; r < rows; r++)
+            for (long hd = 0; hd < heads; hd++) {
+                char *kc = (char *)self_k + (r * self_row + hd * self_head) * size;
+                char *vc = (char *)self_v + (r * self_row + hd * self_head) * size;
+                const float *q = qkv + r * 3 * d + hd * dim;
+                put(kc, pos * self_pos, q + d, dim, bf16);
+                put(vc, pos * self_pos, q + 2 * d, dim, bf16);
+                attention_query(q, kc, self_pos, vc, self_pos, keys, NULL, dim, scale, bf16,
+                                scores + (r * heads + hd) * per_head, o + r * d + hd * dim);
+            }
+        product(o, rows, WEIGHT(P_OUT_W), packed, PTR(P_OUT_B), t, d, d, -1, bf16, x16);
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            for (long i = 0; i < d; i++) x[r * d + i] += t[r * d + i];
+            if (cross_k) layer_norm(x + r * d, PTR(P_LN2_W), PTR(P_LN2_B), eps[1], h + r * d, d);
         }
         if (cross_k) {
-            product(h, WEIGHT(P_CQ_W), PTR(P_CQ_B), qkv, d, d, -1, bf16, x16);
+            product(h, rows, WEIGHT(P_CQ_W), packed, PTR(P_CQ_B), qkv, d, d, -1, bf16, x16);
+#pragma omp for schedule(static) collapse(2)
+            for (long r = 0; r < rows; r++)
+                for (long hd = 0; hd < heads; hd++) {
+                    long at = (r / group * cross_row + hd * cross_head) * size;
+                    attention_query(qkv + r * d + hd * dim, (const char *)cross_k + at, cross_pos,
+                                    (const char *)cross_v + at, cross_pos, n_src,
+                                    mask ? mask + r / group * mask_row : NULL, dim, scale, bf16,
+                                    scores + (r * heads + hd) * per_head + keys, o + r * d + hd * dim);
+                }
+            product(o, rows, WEIGHT(P_CO_W), packed, PTR(P_CO_B), t, d, d, -1, bf16, x16);
 #pragma omp for schedule(static)
-            for (long hd = 0; hd < heads; hd++)
-                attention_query(qkv + hd * dim, (const char *)cross_k + hd * cross_head * size, cross_pos,
-                                (const char *)cross_v + hd * cross_head * size, cross_pos, n_src, mask, dim, scale,
-                                bf16, scores + hd * per_head + keys, o + hd * dim);
-            product(o, WEIGHT(P_CO_W), PTR(P_CO_B), t, d, d, -1, bf16, x16);
-#pragma omp single
-            {
-                float c = cross_scale ? *cross_scale : 1.0f;
+            for (long r = 0; r < rows; r++) {
+                float c = cross_scale ? cross_scale[r / group] : 1.0f;
                 if (c == 1.0f)
-                    for (long i = 0; i < d; i++) x[i] += t[i];
+                    for (long i = 0; i < d; i++) x[r * d + i] += t[r * d + i];
                 else
-                    for (long i = 0; i < d; i++) x[i] += t[i] * c;
+                    for (long i = 0; i < d; i++) x[r * d + i] += t[r * d + i] * c;
             }
         }
-#pragma omp single
-        layer_norm(x, PTR(P_LN3_W), PTR(P_LN3_B), eps[2], h, d);
-        product(h, WEIGHT(P_FC1_W), PTR(P_FC1_B), f, ffn, d, act, bf16, x16);
-        product(f, WEIGHT(P_FC2_W), PTR(P_FC2_B), t, d, ffn, -1, bf16, x16);
-#pragma omp single
-        for (long i = 0; i < d; i++) x[i] += t[i];
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) layer_norm(x + r * d, PTR(P_LN3_W), PTR(P_LN3_B), eps[2], h + r * d, d);
+        product(h, rows, WEIGHT(P_FC1_W), packed, PTR(P_FC1_B), f, ffn, d, act, bf16, x16);
+        product(f, rows, WEIGHT(P_FC2_W), packed, PTR(P_FC2_B), t, d, ffn, -1, bf16, x16);
+#pragma omp for schedule(static)
+        for (long i = 0; i < rows * d; i++) x[i] += t[i];
     }
     return 0;
 }

@@ -267,7 +267,8 @@ class EncoderDecoder(nn.Module):
         row = self._row_step(weights) if RowStep.takes(x) else None
         for i, layer in enumerate(self.decoder_layers):
             sk, sv, ck, cv = cache.layer(i)
-            if row is None or not row(i, x, sk, sv, start_pos, ck, cv, cache.cross_mask, cache.cross_scale):
+            if row is None or not row(i, x, sk, sv, start_pos, ck, cv, cache.cross_mask, cache.cross_scale,
+                                      cache.group):
                 x = decoder_layer_step(layer, weights[i], x, sk, sv, start_pos, ck, cv, cache.cross_mask,
                                        cache.cross_scale, group=cache.group)
         cache.length = max(cache.length, end)

@@ -346,7 +346,8 @@ class EncoderDecoder(nn.Module):
         return cached[1]
 
     def _row_step(self, weights: list[StepWeights]) -> RowStep | None:
-        """The single-row kernel bound to the decoder and ``weights``, made once per set of step weights."""
+        """The decoder-step kernel (1-8 rows) bound to the decoder and ``weights``, made once per set of step
+        weights."""
         cached = getattr(self, "_row_steps", None)
         if cached is None or cached[0] is not weights:
             cached = self._row_steps = (weights, RowStep.of(list(self.decoder_layers), weights))

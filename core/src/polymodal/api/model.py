@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from polymodal.components import resolve_target
 from polymodal.errors import DataError, PlanError, PolymodalError
 from polymodal.registry import Registry, default_registry
 
@@ -100,7 +99,7 @@ class GeneralistModel:
         are refused rather than shifting ids.
         """
         from polymodal.planning.planner import compile_instruction
-        from polymodal.testing.run import fit_texts
+        from polymodal.testing.run import fit_resources
 
         plans = [compile_instruction(i, self.registry) for t in tasks for i in t.instructions]
         for task in tasks:
@@ -110,25 +109,11 @@ class GeneralistModel:
             return
         from polymodal.engine.generalist import GeneralistNet
         from polymodal.model import ModelConfig
-        from polymodal.preprocessing import BuildContext
-        from polymodal.vocab import VocabLayout
 
         rows = [r for t in tasks for r in t.rows("train")]
         labels = [label for task in tasks for values in self.tasks[task.name].closed_sets.values() for label in values]
-        resources, spaces = {}, {}
-        for token in sorted({m for p in plans for m in p.modalities}):
-            spec = self.registry.modality(token)
-            if spec.resource:
-                cls = resolve_target(spec.resource)
-                if cls.key not in resources:
-                    texts = fit_texts(plans, rows, self.registry, cls.key) + labels
-                    resources[cls.key] = cls.fit(texts, self.resource_options.get(cls.key, {}))
-                    self._resource_targets[cls.key] = spec.resource
-                    spaces.update(resources[cls.key].token_spaces())
-            for space in spec.token_spaces:
-                if space.size is not None:
-                    spaces[space.name] = space.size
-        self.ctx = BuildContext(VocabLayout.build(spaces), resources)
+        self.ctx, targets = fit_resources(plans, rows, self.registry, self.resource_options, labels)
+        self._resource_targets.update(targets)
         config = ModelConfig.named(self.size, vocab_size=self.ctx.layout.size, **self.overrides)
         self.net = GeneralistNet(config, self._adapters(plans), self.spatial_ranges())
         self._init_ordinal_embeddings()

@@ -19,7 +19,7 @@ from polymodal.preprocessing import BuildContext
 from polymodal.registry import Registry, default_registry
 from polymodal.vocab import VocabLayout
 
-__all__ = ["TaskRun", "run_task", "build_context", "texts_of", "fit_texts", "closed_sets_of"]
+__all__ = ["TaskRun", "run_task", "build_context", "fit_resources", "texts_of", "fit_texts", "closed_sets_of"]
 
 
 @dataclass
@@ -63,23 +63,39 @@ def fit_texts(plans: Sequence[Plan], rows: Sequence[Mapping[str, Any]], registry
     return texts + [s.prompt for p in plans for s in p.slots if s.prompt]
 
 
-def build_context(plan: Plan, registry: Registry, rows: Sequence[Mapping[str, Any]],
-                  options: Mapping[str, Mapping[str, Any]] | None = None) -> BuildContext:
-    """Fit the modalities' resources on ``rows`` (see :func:`fit_texts`) and lay out the vocabulary."""
-    resources, spaces = {}, {}
-    for token in plan.modalities:
+def fit_resources(plans: Sequence[Plan], rows: Sequence[Mapping[str, Any]], registry: Registry,
+                  options: Mapping[str, Mapping[str, Any]] | None = None,
+                  extra_texts: Sequence[str] = ()) -> tuple[BuildContext, dict[str, str]]:
+    """Fit each resource (tokenizer) that the plans' modalities use, once, on :func:`fit_texts` of ``rows`` plus
+    ``extra_texts`` (e.g. closed-set labels), and lay out the vocabulary: the resources' token spaces and the
+    modalities' fixed-size ones, modality by modality in sorted order.
+
+    Returns:
+        The build context, and each resource key's registered target (for checkpoints).
+    """
+    resources, spaces, targets = {}, {}, {}
+    for token in sorted({m for p in plans for m in p.modalities}):
         spec = registry.modality(token)
         if spec is None:
             continue
         if spec.resource:
             cls = resolve_target(spec.resource)
-            res = cls.fit(fit_texts([plan], rows, registry, cls.key), dict((options or {}).get(cls.key, {})))
-            resources[cls.key] = res
-            spaces.update(res.token_spaces())
+            if cls.key not in resources:
+                texts = fit_texts(plans, rows, registry, cls.key) + list(extra_texts)
+                resources[cls.key] = cls.fit(texts, dict((options or {}).get(cls.key, {})))
+                targets[cls.key] = spec.resource
+                spaces.update(resources[cls.key].token_spaces())
         for space in spec.token_spaces:
             if space.size is not None:
                 spaces[space.name] = space.size
-    return BuildContext(VocabLayout.build(spaces), resources)
+    return BuildContext(VocabLayout.build(spaces), resources), targets
+
+
+def build_context(plan: Plan, registry: Registry, rows: Sequence[Mapping[str, Any]],
+                  options: Mapping[str, Mapping[str, Any]] | None = None) -> BuildContext:
+    """Fit the modalities' resources on ``rows`` and lay out the vocabulary, for one plan (see
+    :func:`fit_resources`)."""
+    return fit_resources([plan], rows, registry, options)[0]
 
 
 def closed_sets_of(spec: TaskSpec | None, plan: Plan, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:

@@ -11,24 +11,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bf16.h"
+
 #define MAX_HEAD_DIM 256
 #define MAX_KEYS 16384
 
 long step_attention_max_keys(void) { return MAX_KEYS; }
 long step_attention_max_head_dim(void) { return MAX_HEAD_DIM; }
-
-static inline float widen(uint16_t h) {
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static inline uint16_t narrow(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
-}
 
 /* One head_dim vector as float32. */
 static inline void load(const void *p, long at, long n, int bf16, float *to) {
@@ -38,7 +27,7 @@ static inline void load(const void *p, long at, long n, int bf16, float *to) {
     }
     const uint16_t *h = (const uint16_t *)p + at;
 #pragma omp simd
-    for (long i = 0; i < n; i++) to[i] = widen(h[i]);
+    for (long i = 0; i < n; i++) to[i] = bf16_to_float(h[i]);
 }
 
 static inline float dot(const float *a, const void *b, long at, long n, int bf16) {
@@ -50,7 +39,7 @@ static inline float dot(const float *a, const void *b, long at, long n, int bf16
     } else {
         const uint16_t *h = (const uint16_t *)b + at;
 #pragma omp simd reduction(+ : s)
-        for (long i = 0; i < n; i++) s += a[i] * widen(h[i]);
+        for (long i = 0; i < n; i++) s += a[i] * bf16_to_float(h[i]);
     }
     return s;
 }
@@ -63,7 +52,7 @@ static inline void add_scaled(float *acc, float p, const void *v, long at, long 
     } else {
         const uint16_t *h = (const uint16_t *)v + at;
 #pragma omp simd
-        for (long i = 0; i < n; i++) acc[i] += p * widen(h[i]);
+        for (long i = 0; i < n; i++) acc[i] += p * bf16_to_float(h[i]);
     }
 }
 
@@ -122,7 +111,7 @@ int step_attention(const void *q, long q_row, long q_head, long q_pos,
                     memcpy((float *)out + at, acc, dim * sizeof(float));
                 } else {
                     uint16_t *o = (uint16_t *)out + at;
-                    for (long d = 0; d < dim; d++) o[d] = narrow(acc[d]);
+                    for (long d = 0; d < dim; d++) o[d] = float_to_bf16(acc[d]);
                 }
             }
         }

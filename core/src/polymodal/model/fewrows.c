@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bf16.h"
+
 #if defined(__AVX512F__)
 #define LANES 16
 #define REGISTERS 32
@@ -40,14 +42,10 @@ static inline vec load_bf16(const uint16_t *p) {
     return (vec)(__builtin_convertvector(h, uvec) << 16);
 }
 static inline float scalar_f32(const float *p) { return *p; }
-static inline float scalar_bf16(const uint16_t *p) {
-    uint32_t u = (uint32_t)*p << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
+static inline float scalar_bf16(const uint16_t *p) { return bf16_to_float(*p); }
 
-/* Stores of LANES results (the first n of them) as float32 or, rounded to nearest even, bfloat16. */
+/* Stores of LANES results (the first n of them) as float32 or, rounded to nearest even, bfloat16 (the rule of
+ * float_to_bf16 in bf16.h, on vectors). */
 static inline void store(void *y, long at, vec s, long n, int bf16) {
     if (!bf16) {
         if (n == LANES) memcpy((float *)y + at, &s, sizeof s);

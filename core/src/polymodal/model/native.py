@@ -35,12 +35,15 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["Library", "library", "SOURCES"]
+__all__ = ["Library", "library", "SOURCES", "HEADERS"]
 
 log = logging.getLogger(__name__)
 
 #: The C sources of the library, in ``polymodal/model``.
 SOURCES = ("fewrows.c", "toplogprobs.c", "attention.c", "rowstep.c")
+
+#: The headers they include, from the same folder: part of the library's hash, copied beside the sources to build.
+HEADERS = ("bf16.h",)
 
 _FLAGS = ("-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-std=gnu11")
 _OPENMP_RUNTIMES = ("libgomp", "libiomp", "libomp")
@@ -120,7 +123,7 @@ def _openmp_runtimes() -> set[str]:
 def _build(cc: list[str]) -> Path:
     """The library's path in the cache, compiled there first unless an earlier process did."""
     package = resources.files("polymodal.model")
-    sources = {name: package.joinpath(name).read_bytes() for name in SOURCES}
+    sources = {name: package.joinpath(name).read_bytes() for name in SOURCES + HEADERS}
     version = subprocess.run([*cc, "--version"], capture_output=True, text=True, timeout=60).stdout
     digest = hashlib.sha256(b"\0".join([*sources.values(), " ".join(cc + list(_FLAGS)).encode(),
                                         version.encode(), _cpu_signature().encode()])).hexdigest()[:16]
@@ -129,10 +132,9 @@ def _build(cc: list[str]) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        paths = []
         for name, text in sources.items():
-            paths.append(Path(tmp) / name)
-            paths[-1].write_bytes(text)
+            (Path(tmp) / name).write_bytes(text)
+        paths = [Path(tmp) / name for name in SOURCES]
         built = Path(tmp) / target.name
         done = subprocess.run([*cc, *_FLAGS, *map(str, paths), "-o", str(built), "-lm"], capture_output=True,
                               text=True, timeout=300)

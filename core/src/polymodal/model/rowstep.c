@@ -10,6 +10,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "bf16.h"
 #if defined(__AVX__)
 #include <immintrin.h>
 #endif
@@ -30,20 +32,9 @@ static inline rvec rload(const float *p) {
     memcpy(&v, p, sizeof v);
     return v;
 }
-static inline float scalar_bf16(const uint16_t *p) {
-    uint32_t u = (uint32_t)*p << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
 
-/* f rounded to the nearest bfloat16 (ties to even), as a float32 or as its 16 bits. */
-static inline uint16_t to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
-}
-static inline float round_bf16(float f) { return scalar_bf16((const uint16_t[]){to_bf16(f)}); }
+/* f rounded to the nearest bfloat16, as a float32. */
+static inline float round_bf16(float f) { return bf16_to_float(float_to_bf16(f)); }
 
 /* The sum of a vector's lanes, as a tree of halves (a loop over the lanes ran 1.7x slower). */
 static inline float rsum(rvec v) {
@@ -137,7 +128,7 @@ static inline void product(const float *x, long rows, const void *w, int packed,
     }
     if (bf16) {
 #pragma omp for schedule(static)
-        for (long i = 0; i < rows * in; i++) x16[i] = to_bf16(x[i]);
+        for (long i = 0; i < rows * in; i++) x16[i] = float_to_bf16(x[i]);
     }
     fewrows_in_team(bf16 ? (const void *)x16 : (const void *)x, rows, in, w, out, in, b, y, bf16);
     if (!bf16 && act < 0) return;
@@ -182,7 +173,7 @@ static inline void put(void *cache, long at, const float *v, long dim, int bf16)
         return;
     }
     uint16_t *c = (uint16_t *)cache + at;
-    for (long i = 0; i < dim; i++) c[i] = to_bf16(v[i]);
+    for (long i = 0; i < dim; i++) c[i] = float_to_bf16(v[i]);
 }
 
 /* Run one layer on rows (1 .. 8) of x ([rows, d], float32, updated in place), each at position pos of its own

@@ -113,17 +113,11 @@ PACK(fewrows_pack_bf16, uint16_t)
                 }                                                                                            \
         }                                                                                                    \
     }                                                                                                        \
-    static void rows_##SUFFIX##_##R(const T *x, long ldx, const T *p, long out, long in, const float *b,   \
-                                    void *y, int ybf16, int threads) {                                       \
-        long blocks = (out + BLOCK - 1) / BLOCK;                                                             \
-        _Pragma("omp parallel for schedule(static) num_threads(threads)") for (long q = 0; q < blocks; q++) \
-            block_##SUFFIX##_##R(x, ldx, p + q * in * BLOCK, in, b, y, ybf16, q * BLOCK, out);              \
-    }                                                                                                        \
     static void team_##SUFFIX##_##R(const T *x, long ldx, const T *p, long out, long in, const float *b,   \
-                                    float *y) {                                                              \
+                                    void *y, int ybf16) {                                                    \
         long blocks = (out + BLOCK - 1) / BLOCK;                                                             \
         _Pragma("omp for schedule(static)") for (long q = 0; q < blocks; q++)                               \
-            block_##SUFFIX##_##R(x, ldx, p + q * in * BLOCK, in, b, y, 0, q * BLOCK, out);                  \
+            block_##SUFFIX##_##R(x, ldx, p + q * in * BLOCK, in, b, y, ybf16, q * BLOCK, out);              \
     }
 
 #define ALL_ROWS(SUFFIX, T)                                                                                  \
@@ -135,12 +129,7 @@ PACK(fewrows_pack_bf16, uint16_t)
     BLOCK_KERNEL(SUFFIX, T, 6)                                                                               \
     BLOCK_KERNEL(SUFFIX, T, 7)                                                                               \
     BLOCK_KERNEL(SUFFIX, T, 8)                                                                               \
-    typedef void (*rows_##SUFFIX##_fn)(const T *, long, const T *, long, long, const float *, void *, int,  \
-                                       int);                                                                 \
-    static const rows_##SUFFIX##_fn ROWS_##SUFFIX[MAX_ROWS + 1] = {                                         \
-        0, rows_##SUFFIX##_1, rows_##SUFFIX##_2, rows_##SUFFIX##_3, rows_##SUFFIX##_4,                      \
-        rows_##SUFFIX##_5, rows_##SUFFIX##_6, rows_##SUFFIX##_7, rows_##SUFFIX##_8};                        \
-    typedef void (*team_##SUFFIX##_fn)(const T *, long, const T *, long, long, const float *, float *);     \
+    typedef void (*team_##SUFFIX##_fn)(const T *, long, const T *, long, long, const float *, void *, int); \
     static const team_##SUFFIX##_fn TEAM_##SUFFIX[MAX_ROWS + 1] = {                                         \
         0, team_##SUFFIX##_1, team_##SUFFIX##_2, team_##SUFFIX##_3, team_##SUFFIX##_4,                      \
         team_##SUFFIX##_5, team_##SUFFIX##_6, team_##SUFFIX##_7, team_##SUFFIX##_8};
@@ -148,12 +137,17 @@ PACK(fewrows_pack_bf16, uint16_t)
 ALL_ROWS(f32, float)
 ALL_ROWS(bf16, uint16_t)
 
+/* The products below share their blocks among the threads of an OpenMP team (an orphaned loop ending in a
+ * barrier, team_* above): fewrows_linear and fewrows_linear_bf16 start a team of their own, fewrows_in_team runs
+ * in the caller's. */
+
 /* y [rows, out] (contiguous, float32) = x [rows, in] (row stride ldx) @ w.T + b, w packed by fewrows_pack;
  * b (float32) may be NULL. Returns 0, or -1 for a row count outside 1 .. MAX_ROWS. */
 int fewrows_linear(const float *x, long rows, long ldx, const float *p, long out, long in, const float *b,
                    float *y, int threads) {
     if (rows < 1 || rows > MAX_ROWS) return -1;
-    ROWS_f32[rows](x, ldx, p, out, in, b, y, 0, threads);
+#pragma omp parallel num_threads(threads)
+    TEAM_f32[rows](x, ldx, p, out, in, b, y, 0);
     return 0;
 }
 
@@ -161,18 +155,19 @@ int fewrows_linear(const float *x, long rows, long ldx, const float *p, long out
 int fewrows_linear_bf16(const uint16_t *x, long rows, long ldx, const uint16_t *p, long out, long in,
                         const float *b, void *y, int ybf16, int threads) {
     if (rows < 1 || rows > MAX_ROWS) return -1;
-    ROWS_bf16[rows](x, ldx, p, out, in, b, y, ybf16, threads);
+#pragma omp parallel num_threads(threads)
+    TEAM_bf16[rows](x, ldx, p, out, in, b, y, ybf16);
     return 0;
 }
 
 /* rows (1 .. MAX_ROWS) of x (row stride ldx; float32, or bfloat16 where bf16) times a weight packed by
  * fewrows_pack or fewrows_pack_bf16, plus b (float32, or NULL): the float32 sums into y [rows, out], unrounded.
- * Called by every thread of an OpenMP team, which share its blocks (an orphaned loop ending in a barrier): the
- * decoder step of a few rows (rowstep.c) runs it among its other work. Returns 0, or -1 for another row count. */
+ * Called by every thread of the caller's OpenMP team: the decoder step of a few rows (rowstep.c) runs it among its
+ * other work. Returns 0, or -1 for another row count. */
 int fewrows_in_team(const void *x, long rows, long ldx, const void *p, long out, long in, const float *b, float *y,
                     int bf16) {
     if (rows < 1 || rows > MAX_ROWS) return -1;
-    if (bf16) TEAM_bf16[rows]((const uint16_t *)x, ldx, (const uint16_t *)p, out, in, b, y);
-    else TEAM_f32[rows]((const float *)x, ldx, (const float *)p, out, in, b, y);
+    if (bf16) TEAM_bf16[rows]((const uint16_t *)x, ldx, (const uint16_t *)p, out, in, b, y, 0);
+    else TEAM_f32[rows]((const float *)x, ldx, (const float *)p, out, in, b, y, 0);
     return 0;
 }

@@ -320,7 +320,7 @@ def test_ranking_gives_the_same_hypotheses(setup, helpers, monkeypatch, method, 
     def run(min_rows: int, blocks: int, kernel: bool):
         monkeypatch.setattr("polymodal.generation.common.TOPK_MIN_ROWS", min_rows)
         monkeypatch.setattr("polymodal.model.heads.COLUMN_BLOCKS", blocks)
-        monkeypatch.setattr("polymodal.model.heads.onednn_packed", lambda weight: None)  # blockwise needs MKL
+        monkeypatch.setattr("polymodal.model.heads.onednn_packs", lambda dtype: False)  # blockwise needs MKL
         monkeypatch.setattr("polymodal.model.heads.native_library", native.library if kernel else lambda: None)
         head.clear_prepared()
         return GENERATORS[method](model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=10,
@@ -344,14 +344,21 @@ def test_onednn_and_mkl_products_give_the_same_hypotheses(setup, helpers, monkey
     a = helpers.random_automaton(2)
     for module in ("heads", "stepping"):  # the 3 rows of greedy take it too
         monkeypatch.setattr(f"polymodal.model.{module}.PACKED_MIN_ROWS", 2)
+    # the C kernels would take these rows first (1-8 rows: the few-row product and the whole decoder step)
+    monkeypatch.setattr("polymodal.model.stepping.FewRowsWeight.of", lambda weight, bias: None)
+    monkeypatch.setattr("polymodal.model.heads.native_library", lambda: None)
+    monkeypatch.setattr("polymodal.model.rowstep.RowStep.takes", staticmethod(lambda x: False))
 
     def run(onednn: bool):
         if not onednn:
             for module in ("heads", "stepping"):
-                monkeypatch.setattr(f"polymodal.model.{module}.onednn_packed", lambda weight: None)
+                monkeypatch.setattr(f"polymodal.model.{module}.onednn_packs", lambda dtype: False)
         head.clear_prepared()
         model.clear_step_weights()
-        return GENERATORS[method](model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=8, **kwargs)
+        out = GENERATORS[method](model, enc, pad, head, a, starts(3), bos_id=helpers.BOS, max_len=8, **kwargs)
+        used = [w.self_out.packed.value is not None for w in model.step_weights(torch.float32)]
+        assert all(used) == onednn and any(used) == onednn
+        return out
 
     packed, plain = run(True), run(False)
     assert torch.equal(packed.columns, plain.columns) and torch.equal(packed.lengths, plain.lengths)

@@ -81,7 +81,7 @@ def test_bf16_autocast_gradients_are_close(model):
 @pytest.mark.parametrize("onednn", [True, False])  # from 4 rows oneDNN's packed product, else MKL's
 def test_prepared_head_matches_forward_for_all_row_counts(model, monkeypatch, onednn, few):
     if not onednn:
-        monkeypatch.setattr("polymodal.model.heads.onednn_packed", lambda weight: None)
+        monkeypatch.setattr("polymodal.model.heads.onednn_packs", lambda dtype: False)
     if not few:
         monkeypatch.setattr("polymodal.model.heads.native_library", lambda: None)
     head = TiedHead(model.embed_tokens, [(3, 40)], bias=True)

@@ -22,7 +22,8 @@ from torch import Tensor, nn
 from .fewrows import FewRowsWeight
 from .native import library as native_library
 from .ranking import top_log_probs as native_top_log_probs
-from .stepping import PACKED_MIN_ROWS, OnFirstUse, onednn_packed, packed_linear, row_blocks, row_blocks_product
+from .stepping import (PACKED_MIN_ROWS, OnFirstUse, onednn_packed, onednn_packs, packed_linear, row_blocks,
+                       row_blocks_product)
 
 __all__ = ["TiedHead", "PreparedHead", "BatchHead", "COLUMN_BLOCKS", "TOPK_MIN_ROWS", "FEW_ROWS", "FEW_MIN_ROWS"]
 
@@ -158,8 +159,8 @@ class PreparedHead:
         self.dtype = weight.dtype
         cpu = weight.device.type == "cpu"
         self._fp32_cpu = weight.dtype == torch.float32 and cpu
-        # whether oneDNN packs this dtype (probed on a tiny weight: the copy itself is made on first use)
-        onednn = cpu and onednn_packed(torch.zeros(2, 2, dtype=self.dtype)) is not None
+        # whether oneDNN packs this dtype (the copy itself is made on first use)
+        onednn = cpu and onednn_packs(self.dtype)
         self._packed: OnFirstUse[Tensor] = OnFirstUse(partial(onednn_packed, self.weight) if onednn else None)
         native = cpu and native_library() is not None
         few = native and self.dtype in (torch.float32, torch.bfloat16)

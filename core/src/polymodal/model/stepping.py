@@ -24,8 +24,7 @@ T = TypeVar("T")
 
 __all__ = ["LinearT", "StepWeights", "prepare_step_weights", "decoder_layer_step", "row_blocks", "row_blocks_product",
            "COLUMN_FORM_ROWS", "BLOCKS_MIN_SIZE", "PACKED_MIN_ROWS", "FEW_MIN_ROWS", "onednn_packed", "onednn_packs",
-           "packed_linear",
-           "OnFirstUse"]
+           "packed_linear", "OnFirstUse"]
 
 
 #: Rows up to which :class:`LinearT` multiplies as ``(weight @ x.T).T`` (see there).
